@@ -1,0 +1,221 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration of the binary. etc/octavia-es.yaml is
+// its documented default; see docs/configuration.md.
+type Config struct {
+	API     APIConfig     `yaml:"api"`
+	DataDir string        `yaml:"data_dir"`
+	Drivers DriversConfig `yaml:"drivers"`
+	Noop    NoopConfig    `yaml:"noop"`
+	Network NetworkConfig `yaml:"network"`
+	Sagas   SagasConfig   `yaml:"sagas"`
+	Log     LogConfig     `yaml:"log"`
+}
+
+type APIConfig struct {
+	Listen                string        `yaml:"listen"`
+	PaginationMaxLimit    int           `yaml:"pagination_max_limit"`
+	ReadYourWritesTimeout time.Duration `yaml:"read_your_writes_timeout"`
+	EnabledProviders      []string      `yaml:"enabled_providers"`
+}
+
+type DriversConfig struct {
+	Compute string `yaml:"compute"`
+	Network string `yaml:"network"`
+	Amphora string `yaml:"amphora"`
+}
+
+type NoopConfig struct {
+	Delay time.Duration `yaml:"delay"`
+	Fail  []string      `yaml:"fail"`
+}
+
+type NetworkConfig struct {
+	Subnets []SubnetConfig `yaml:"subnets"`
+}
+
+type SubnetConfig struct {
+	ID        string `yaml:"id"`
+	Name      string `yaml:"name"`
+	NetworkID string `yaml:"network_id"`
+	CIDR      string `yaml:"cidr"`
+	ProjectID string `yaml:"project_id"`
+}
+
+type SagasConfig struct {
+	StepAttempts int           `yaml:"step_attempts"`
+	StepBackoff  time.Duration `yaml:"step_backoff"`
+}
+
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// defaultConfig mirrors etc/octavia-es.yaml, so the binary runs without a file.
+func defaultConfig() Config {
+	return Config{
+		API: APIConfig{
+			Listen:                "127.0.0.1:9876",
+			PaginationMaxLimit:    1000,
+			ReadYourWritesTimeout: 5 * time.Second,
+			EnabledProviders:      []string{"amphora", "octavia"},
+		},
+		DataDir: "./data",
+		Drivers: DriversConfig{Compute: "noop", Network: "noop", Amphora: "noop"},
+		Network: NetworkConfig{Subnets: []SubnetConfig{{
+			ID:        "a1f0c9d2-7b3e-4c55-9a1d-1e2f3a4b5c6d",
+			Name:      "octavia-es-vip",
+			NetworkID: "b2e1d0c3-8c4f-4d66-8b2e-2f3a4b5c6d7e",
+			CIDR:      "127.100.0.0/16",
+		}}},
+		Sagas: SagasConfig{StepAttempts: 3, StepBackoff: 100 * time.Millisecond},
+		Log:   LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// loadConfig reads path (if not empty) over the defaults, then applies
+// OCTAVIA_ES_* environment variables from env, then validates.
+func loadConfig(path string, env []string) (Config, error) {
+	cfg := defaultConfig()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+		dec.KnownFields(true) // a misspelt key is an error, not a silent default
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate joins every problem of the configuration into one error.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("api.listen %q: want host:port with an IP address", c.API.Listen))
+	}
+	if c.API.PaginationMaxLimit < 1 {
+		errs = append(errs, errors.New("api.pagination_max_limit must be at least 1"))
+	}
+	if c.API.ReadYourWritesTimeout <= 0 {
+		errs = append(errs, errors.New("api.read_your_writes_timeout must be positive"))
+	}
+	if len(c.API.EnabledProviders) == 0 {
+		errs = append(errs, errors.New("api.enabled_providers must name at least one provider"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir must be set"))
+	}
+	for what, name := range map[string]string{"compute": c.Drivers.Compute, "network": c.Drivers.Network, "amphora": c.Drivers.Amphora} {
+		if name != "noop" {
+			errs = append(errs, fmt.Errorf("drivers.%s %q: only \"noop\" is available in this version", what, name))
+		}
+	}
+	for i, s := range c.Network.Subnets {
+		if _, err := netip.ParsePrefix(s.CIDR); err != nil {
+			errs = append(errs, fmt.Errorf("network.subnets[%d].cidr %q: %w", i, s.CIDR, err))
+		}
+		if s.ID == "" {
+			errs = append(errs, fmt.Errorf("network.subnets[%d].id must be set", i))
+		}
+	}
+	if c.Sagas.StepAttempts < 1 {
+		errs = append(errs, errors.New("sagas.step_attempts must be at least 1"))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// applyEnv sets fields from OCTAVIA_ES_<SECTION>_<KEY> (or OCTAVIA_ES_<KEY>
+// for top-level keys), named after the yaml tags. Lists are comma separated.
+func applyEnv(cfg *Config, env []string) error {
+	vars := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "OCTAVIA_ES_") {
+			vars[k] = v
+		}
+	}
+	if len(vars) == 0 {
+		return nil
+	}
+	var errs []error
+	walkFields(reflect.ValueOf(cfg).Elem(), "OCTAVIA_ES", func(name string, f reflect.Value) {
+		v, ok := vars[name]
+		if !ok {
+			return
+		}
+		if err := setFromString(f, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func walkFields(v reflect.Value, prefix string, visit func(string, reflect.Value)) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		name := prefix + "_" + strings.ToUpper(tag)
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(time.Duration(0)) {
+			walkFields(f, name, visit)
+			continue
+		}
+		visit(name, f)
+	}
+}
+
+func setFromString(f reflect.Value, s string) error {
+	switch {
+	case f.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		f.SetInt(int64(d))
+	case f.Kind() == reflect.String:
+		f.SetString(s)
+	case f.Kind() == reflect.Int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return err
+		}
+		f.SetInt(int64(n))
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+		var items []string
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				items = append(items, p)
+			}
+		}
+		f.Set(reflect.ValueOf(items))
+	default:
+		return fmt.Errorf("cannot be set from the environment")
+	}
+	return nil
+}

@@ -1,0 +1,46 @@
+// Command octavia-es is the one binary of octavia-es: `serve` runs the API,
+// the projector, the forwarder and the sagas in one process (the embedded
+// default); `version` prints the build.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+const usage = `usage: octavia-es <command> [flags]
+
+commands:
+  serve     run the Octavia v2 API with its workers (embedded default)
+  version   print the version
+`
+
+func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serveCommand(ctx, args[1:], env, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "octavia-es", version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "octavia-es: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
