@@ -31,6 +31,7 @@ type APIConfig struct {
 	PaginationMaxLimit    int           `yaml:"pagination_max_limit"`
 	ReadYourWritesTimeout time.Duration `yaml:"read_your_writes_timeout"`
 	EnabledProviders      []string      `yaml:"enabled_providers"`
+	NoauthDefaultProject  string        `yaml:"noauth_default_project"`
 }
 
 type DriversConfig struct {
@@ -74,6 +75,7 @@ func defaultConfig() Config {
 			PaginationMaxLimit:    1000,
 			ReadYourWritesTimeout: 5 * time.Second,
 			EnabledProviders:      []string{"amphora", "octavia"},
+			NoauthDefaultProject:  "default",
 		},
 		DataDir: "./data",
 		Drivers: DriversConfig{Compute: "noop", Network: "noop", Amphora: "noop"},

@@ -17,7 +17,7 @@ func TestShippedConfigEqualsDefaults(t *testing.T) {
 	got, want := cfg, defaultConfig()
 	if got.API.Listen != want.API.Listen || got.DataDir != want.DataDir ||
 		got.Network.Subnets[0] != want.Network.Subnets[0] || got.Sagas != want.Sagas ||
-		got.API.ReadYourWritesTimeout != want.API.ReadYourWritesTimeout || got.Noop.Delay != want.Noop.Delay {
+		got.API.ReadYourWritesTimeout != want.API.ReadYourWritesTimeout || got.API.NoauthDefaultProject != want.API.NoauthDefaultProject || got.Noop.Delay != want.Noop.Delay {
 		t.Fatalf("etc/octavia-es.yaml and defaultConfig differ:\n%+v\n%+v", got, want)
 	}
 }
