@@ -49,7 +49,7 @@ type Driver struct {
 	byID    map[string]*subnet
 
 	mu    sync.Mutex
-	byLB  map[string]network.VIP            // load balancer id -> its VIP
+	byLB  map[string]network.VIP           // load balancer id -> its VIP
 	used  map[string]map[netip.Addr]string // subnet id -> address -> load balancer id
 	ports map[string]string                // port id -> load balancer id
 }
