@@ -1,0 +1,60 @@
+// Package eventstoretest is the conformance suite every eventstore.Store
+// implementation runs from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		eventstoretest.Run(t, func(t *testing.T) eventstore.Store { return openFresh(t) })
+//	}
+//
+// newStore must return a new, empty store for each call. Run closes it when
+// the subtest ends; newStore registers any other cleanup (temp files) with
+// t.Cleanup.
+//
+// Beyond the Store doc comments, the suite pins these behaviours down:
+//   - Append rejects, writing nothing: an empty stream name, an expected
+//     version below ExpectAny, an event without Type, Data that is not JSON.
+//   - Append of zero events succeeds and writes nothing.
+//   - Time round-trips to within a microsecond; Data round-trips byte for byte.
+//   - Subscribe returns an error satisfying errors.Is(err, context.Canceled)
+//     when its ctx is cancelled, and a handler's error wrapped (errors.Is).
+package eventstoretest
+
+import (
+	"testing"
+
+	"github.com/octavia-es/octavia-es/adapters/eventstore"
+)
+
+// Run runs every conformance test against stores made by newStore.
+func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
+	t.Helper()
+	groups := []struct {
+		name  string
+		tests []test
+	}{
+		{"Append", appendTests},
+		{"Read", readTests},
+		{"Metadata", metadataTests},
+		{"Concurrency", concurrencyTests},
+		{"Subscribe", subscribeTests},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tc := range g.tests {
+				t.Run(tc.name, func(t *testing.T) {
+					s := newStore(t)
+					t.Cleanup(func() {
+						if err := s.Close(); err != nil {
+							t.Errorf("Close: %v", err)
+						}
+					})
+					tc.run(t, s)
+				})
+			}
+		})
+	}
+}
+
+type test struct {
+	name string
+	run  func(t *testing.T, s eventstore.Store)
+}
