@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -315,3 +316,6 @@ func (d *Driver) unhold(lbID string, vip network.VIP) {
 		delete(d.used[vip.SubnetID], addr)
 	}
 }
+
+// SetDelay changes the delay added to every later call.
+func (d *Driver) SetDelay(delay time.Duration) { d.rec.SetDelay(delay) }
