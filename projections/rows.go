@@ -1,0 +1,118 @@
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/octavia-es/octavia-es/commands/loadbalancer"
+)
+
+// table indexes resourceTables; statusTable is the status_trees table.
+type table int
+
+const (
+	tLoadBalancers table = iota
+	tListeners
+	tPools
+	tMembers
+	tHealthMonitors
+	statusTable
+)
+
+func (t table) String() string {
+	if t == statusTable {
+		return "status_trees"
+	}
+	return resourceTables[t]
+}
+
+type rowKey struct {
+	table table
+	id    string
+}
+
+// row is one object as stored. For statusTable only doc is used.
+type row struct {
+	projectID, loadBalancerID, poolID, name string
+	provisioning, operating                 string
+	createdAt                               string
+	updatedAt                               *string
+	doc                                     string
+}
+
+func (r row) equal(o row) bool {
+	if (r.updatedAt == nil) != (o.updatedAt == nil) || (r.updatedAt != nil && *r.updatedAt != *o.updatedAt) {
+		return false
+	}
+	r.updatedAt, o.updatedAt = nil, nil
+	return r == o
+}
+
+// renderRows renders every visible object of a graph. A graph that was
+// never created or is gone has none.
+func renderRows(s loadbalancer.State) (map[rowKey]row, error) {
+	rows := map[rowKey]row{}
+	if !s.Exists || s.Gone {
+		return rows, nil
+	}
+	lbID := s.LoadBalancer.Spec.ID
+	put := func(t table, id, projectID, poolID string, name *string, prov, oper string, created string, updated *string, view any) error {
+		doc, err := json.Marshal(view)
+		if err != nil {
+			return fmt.Errorf("render %s %s: %w", t, id, err)
+		}
+		rows[rowKey{t, id}] = row{
+			projectID: projectID, loadBalancerID: lbID, poolID: poolID, name: deref(name),
+			provisioning: prov, operating: oper, createdAt: created, updatedAt: updated, doc: string(doc),
+		}
+		return nil
+	}
+
+	lb := RenderLoadBalancer(s)
+	if err := put(tLoadBalancers, lb.ID, lb.ProjectID, "", lb.Name, lb.ProvisioningStatus, lb.OperatingStatus, lb.CreatedAt, lb.UpdatedAt, lb); err != nil {
+		return nil, err
+	}
+	tree, err := json.Marshal(RenderStatusTree(s))
+	if err != nil {
+		return nil, fmt.Errorf("render status tree %s: %w", lbID, err)
+	}
+	rows[rowKey{statusTable, lbID}] = row{loadBalancerID: lbID, doc: string(tree)}
+
+	for id := range s.Listeners {
+		v, ok := RenderListener(s, id)
+		if !ok {
+			continue
+		}
+		if err := put(tListeners, v.ID, v.ProjectID, "", v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v); err != nil {
+			return nil, err
+		}
+	}
+	for id := range s.Pools {
+		v, ok := RenderPool(s, id)
+		if !ok {
+			continue
+		}
+		if err := put(tPools, v.ID, v.ProjectID, "", v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v); err != nil {
+			return nil, err
+		}
+	}
+	for id, n := range s.Members {
+		v, ok := RenderMember(s, id)
+		if !ok {
+			continue
+		}
+		if err := put(tMembers, v.ID, v.ProjectID, n.Spec.PoolID, v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v); err != nil {
+			return nil, err
+		}
+	}
+	for id, n := range s.HealthMonitors {
+		v, ok := RenderHealthMonitor(s, id)
+		if !ok {
+			continue
+		}
+		if err := put(tHealthMonitors, v.ID, v.ProjectID, n.Spec.PoolID, v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}

@@ -1,0 +1,146 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+)
+
+// checkpointName is the projector's row in the checkpoint table. Never
+// rename it: a new name replays the whole store.
+const checkpointName = "read_model"
+
+const (
+	busyTimeoutMS = 5000
+	readConns     = 4
+)
+
+// ReadModel is the SQLite file the API reads: one row per visible object
+// holding its rendered view, the projector's checkpoint, and statistics.
+// All methods are safe for concurrent use.
+type ReadModel struct {
+	write *sql.DB // exactly one connection: the projector and stats writers
+	read  *sql.DB
+	stmts writeStmts
+
+	mu       sync.Mutex
+	position int64         // checkpoint as last committed
+	changed  chan struct{} // closed (and replaced) at each commit
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating it and its directory if needed) the read model at
+// path.
+func Open(ctx context.Context, path string) (*ReadModel, error) {
+	if path == "" {
+		return nil, errors.New("projections: empty path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("projections: create directory: %w", err)
+		}
+	}
+	write, err := openDB(path, "&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, write); err != nil {
+		_ = write.Close()
+		return nil, err
+	}
+	rm := &ReadModel{write: write, changed: make(chan struct{})}
+	if err := rm.stmts.prepare(ctx, write); err != nil {
+		_ = rm.stmts.close()
+		_ = write.Close()
+		return nil, err
+	}
+	read, err := openDB(path, "&_pragma=query_only(1)")
+	if err != nil {
+		_ = rm.stmts.close()
+		_ = write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(readConns)
+	read.SetMaxIdleConns(readConns)
+	rm.read = read
+	if err := write.QueryRowContext(ctx,
+		`SELECT COALESCE((SELECT position FROM checkpoint WHERE name = ?), 0)`, checkpointName).Scan(&rm.position); err != nil {
+		_ = rm.Close()
+		return nil, fmt.Errorf("projections: read checkpoint: %w", err)
+	}
+	return rm, nil
+}
+
+func openDB(path, extra string) (*sql.DB, error) {
+	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) +
+		fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeoutMS) +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" + extra
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("projections: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close releases the connections. Stop the projector first.
+func (rm *ReadModel) Close() error {
+	rm.closeOnce.Do(func() {
+		rm.closeErr = errors.Join(rm.stmts.close(), rm.read.Close(), rm.write.Close())
+	})
+	return rm.closeErr
+}
+
+// Checkpoint is the global position of the last event the read model
+// reflects.
+func (rm *ReadModel) Checkpoint(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return rm.position, nil
+}
+
+// WaitFor returns once the read model reflects position (read-your-writes
+// for a GET after a command), or ctx.Err() when ctx ends first. It is woken
+// by the projector's commits, never polls.
+func (rm *ReadModel) WaitFor(ctx context.Context, position int64) error {
+	for {
+		rm.mu.Lock()
+		reached, changed := rm.position >= position, rm.changed
+		rm.mu.Unlock()
+		if reached {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// advance records a committed checkpoint and wakes every waiter.
+func (rm *ReadModel) advance(position int64) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if position <= rm.position {
+		return
+	}
+	rm.position = position
+	close(rm.changed)
+	rm.changed = make(chan struct{})
+}
