@@ -165,7 +165,7 @@ func sortTerms(res resource, keys []SortKey) ([]sortTerm, error) {
 	return terms, nil
 }
 
-// sortExpr never yields NULL (NULL sorts as Octavia's column default: ''
+// sortExpr never yields NULL (NULL sorts as Octavia's column default: ”
 // or 0), so ordering and the keyset comparison agree.
 func sortExpr(a attr) string {
 	if a.notNull {

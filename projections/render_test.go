@@ -70,7 +70,7 @@ func sampleState() loadbalancer.State {
 			ID: poolID, ProjectID: projID, LoadBalancerID: lbID, ListenerID: lisA, Name: ptr("pool"),
 			AdminStateUp: true, Protocol: "HTTP", LBAlgorithm: "ROUND_ROBIN",
 			SessionPersistence: &events.SessionPersistence{Type: "APP_COOKIE", CookieName: ptr("sid")},
-			Tags: []string{"a", "b"},
+			Tags:               []string{"a", "b"},
 		},
 		ProvisioningStatus: loadbalancer.Active, OperatingStatus: loadbalancer.Online,
 		CreatedAt: t0,
