@@ -6,6 +6,8 @@
 package loadbalancer
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/octavia-es/octavia-es/events"
@@ -39,7 +41,8 @@ type Node[T any] struct {
 // State is a load balancer graph folded from its stream. Evolve updates it
 // in place: callers hand it over and use the returned value.
 type State struct {
-	Version int64 // stream version of the last event applied
+	ID      string // the load balancer's id; set by the loader even before the stream exists
+	Version int64  // stream version of the last event applied
 	Exists  bool  // a create was recorded
 	Gone    bool  // LoadBalancerDeleted recorded (Octavia's DELETED, hidden from GET)
 
@@ -58,6 +61,15 @@ type State struct {
 	ErrorReason      string   // last failure reason
 	AppliedVersion   int64    // stream version of the last configuration applied
 	PendingChangesAt int64    // stream version of the oldest change not yet applied (0 = none)
+
+	// PendingTargets are the ids of the objects the pending tenant change is
+	// about (not the parents it merely locked): ConfigurationFailed puts
+	// them in ERROR and returns the locked parents to ACTIVE, as Octavia's
+	// *ToErrorOnRevertTask do. Cleared when the change settles.
+	PendingTargets map[string]bool
+	// LoadBalancerUpdated: the pending change is UpdateLoadBalancer (the
+	// LB's own spec changed). Cleared when the change settles.
+	LoadBalancerUpdated bool
 }
 
 // NewState returns the empty state of a load balancer that does not exist.
@@ -68,7 +80,16 @@ func NewState() State {
 		Members:        map[string]*Node[events.Member]{},
 		HealthMonitors: map[string]*Node[events.HealthMonitor]{},
 		Amphorae:       map[string]events.Amphora{},
+		PendingTargets: map[string]bool{},
 	}
+}
+
+// NewStateFor returns the empty state of load balancer id, so that refusals
+// can name it before its stream exists.
+func NewStateFor(id string) State {
+	s := NewState()
+	s.ID = id
+	return s
 }
 
 // Immutable reports whether the LB is locked (any PENDING_* status), as
@@ -79,4 +100,95 @@ func (s State) Immutable() bool {
 		return true
 	}
 	return false
+}
+
+// PendingWork reports whether a saga still has work to do on this graph
+// (an operation was requested and has not settled yet).
+func (s State) PendingWork() bool { return s.Operation != "" }
+
+// LoadBalancerID is the id of the load balancer, known or not.
+func (s State) LoadBalancerID() string {
+	if s.ID != "" {
+		return s.ID
+	}
+	return s.LoadBalancer.Spec.ID
+}
+
+// Alive reports whether the load balancer exists and is not deleted.
+func (s State) Alive() bool { return s.Exists && !s.Gone }
+
+// PoolListeners returns the ids (sorted) of the listeners a pool serves:
+// those whose default_pool_id names it, as Octavia's pool.listeners.
+func (s State) PoolListeners(poolID string) []string {
+	var ids []string
+	for id, l := range s.Listeners {
+		if l != nil && l.Spec.DefaultPoolID != nil && *l.Spec.DefaultPoolID == poolID {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// PoolHealthMonitor returns the health monitor of a pool, or nil.
+func (s State) PoolHealthMonitor(poolID string) *Node[events.HealthMonitor] {
+	for _, hm := range s.HealthMonitors {
+		if hm != nil && hm.Spec.PoolID == poolID {
+			return hm
+		}
+	}
+	return nil
+}
+
+// PoolMembers returns the ids (sorted) of a pool's members.
+func (s State) PoolMembers(poolID string) []string {
+	var ids []string
+	for id, m := range s.Members {
+		if m != nil && m.Spec.PoolID == poolID {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Clone returns a copy of s that Evolve can update without touching s
+// (maps and nodes are copied; specs are values whose slices and maps are
+// never modified in place, so they are shared).
+func (s State) Clone() State {
+	c := s
+	c.Listeners = cloneNodes(s.Listeners)
+	c.Pools = cloneNodes(s.Pools)
+	c.Members = cloneNodes(s.Members)
+	c.HealthMonitors = cloneNodes(s.HealthMonitors)
+	c.Amphorae = maps.Clone(s.Amphorae)
+	if c.Amphorae == nil {
+		c.Amphorae = map[string]events.Amphora{}
+	}
+	c.PendingTargets = maps.Clone(s.PendingTargets)
+	if c.PendingTargets == nil {
+		c.PendingTargets = map[string]bool{}
+	}
+	c.FailoverOld = slices.Clone(s.FailoverOld)
+	if s.LoadBalancer.UpdatedAt != nil {
+		t := *s.LoadBalancer.UpdatedAt
+		c.LoadBalancer.UpdatedAt = &t
+	}
+	return c
+}
+
+func cloneNodes[T any](m map[string]*Node[T]) map[string]*Node[T] {
+	out := make(map[string]*Node[T], len(m))
+	for k, n := range m {
+		if n == nil {
+			continue
+		}
+		cp := *n
+		if n.UpdatedAt != nil {
+			t := *n.UpdatedAt
+			cp.UpdatedAt = &t
+		}
+		out[k] = &cp
+	}
+	return out
 }
