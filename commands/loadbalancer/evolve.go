@@ -266,4 +266,3 @@ func nonEmpty(v string, cur *string) *string {
 	}
 	return &v
 }
-

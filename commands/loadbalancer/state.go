@@ -43,8 +43,8 @@ type Node[T any] struct {
 type State struct {
 	ID      string // the load balancer's id; set by the loader even before the stream exists
 	Version int64  // stream version of the last event applied
-	Exists  bool  // a create was recorded
-	Gone    bool  // LoadBalancerDeleted recorded (Octavia's DELETED, hidden from GET)
+	Exists  bool   // a create was recorded
+	Gone    bool   // LoadBalancerDeleted recorded (Octavia's DELETED, hidden from GET)
 
 	LoadBalancer   Node[events.LoadBalancer]
 	Listeners      map[string]*Node[events.Listener]
