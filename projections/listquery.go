@@ -165,8 +165,8 @@ func sortTerms(res resource, keys []SortKey) ([]sortTerm, error) {
 	return terms, nil
 }
 
-// sortExpr never yields NULL (NULL sorts as Octavia's column default: ”
-// or 0), so ordering and the keyset comparison agree.
+// sortExpr never yields NULL (NULL sorts as Octavia's column default, the
+// empty string or 0), so ordering and the keyset comparison agree.
 func sortExpr(a attr) string {
 	if a.notNull {
 		return a.expr
