@@ -79,7 +79,9 @@ func tagged(tags ...string) lbOpt {
 	return func(s *loadbalancer.State) { s.LoadBalancer.Spec.Tags = tags }
 }
 
-func adminDown() lbOpt { return func(s *loadbalancer.State) { s.LoadBalancer.Spec.AdminStateUp = false } }
+func adminDown() lbOpt {
+	return func(s *loadbalancer.State) { s.LoadBalancer.Spec.AdminStateUp = false }
+}
 
 func provisioning(st string) lbOpt {
 	return func(s *loadbalancer.State) { s.LoadBalancer.ProvisioningStatus = st }
