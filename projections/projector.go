@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/octavia-es/octavia-es/commands/loadbalancer"
 	"github.com/octavia-es/octavia-es/events"
@@ -33,6 +34,8 @@ type Projector struct {
 	reg   *events.Registry
 	log   *slog.Logger
 	cache *graphCache
+
+	commits atomic.Int64 // transactions committed (observed by tests)
 }
 
 // NewProjector returns a projector writing into rm. Run it once at a time.
@@ -125,25 +128,32 @@ func (p *Projector) apply(ctx context.Context, batch []events.Envelope) (err err
 	last := from
 	var order []string
 	touched := map[string]*graph{}
+	var stop error // an undecodable envelope: commit what precedes it, then stop
 	for _, env := range batch {
 		if env.Position <= last {
 			continue
 		}
-		last = env.Position
 		if !strings.HasPrefix(env.Stream, events.StreamPrefix) {
+			last = env.Position
 			continue
 		}
-		g, err := p.fold(ctx, env)
+		ev, err := p.reg.Decode(env)
+		if err != nil {
+			stop = fmt.Errorf("projections: %s v%d (position %d): %w", env.Stream, env.Version, env.Position, err)
+			break
+		}
+		g, err := p.fold(ctx, env, ev)
 		if err != nil {
 			return err
 		}
+		last = env.Position
 		if _, ok := touched[env.Stream]; !ok {
 			order = append(order, env.Stream)
 		}
 		touched[env.Stream] = g
 	}
 	if last == from {
-		return nil
+		return stop
 	}
 
 	w, err := p.rm.beginWrite(ctx)
@@ -177,17 +187,15 @@ func (p *Projector) apply(ctx context.Context, batch []events.Envelope) (err err
 		}
 	}
 	p.rm.advance(last)
-	return nil
+	p.commits.Add(1)
+	return stop
 }
 
 // fold returns the graph of env's stream with env applied: from the cache
 // when it holds the version just before env, else reloaded from the store
 // (folding only the versions before env, which later envelopes will bring).
-func (p *Projector) fold(ctx context.Context, env events.Envelope) (*graph, error) {
-	ev, err := p.reg.Decode(env)
-	if err != nil {
-		return nil, fmt.Errorf("projections: %s v%d (position %d): %w", env.Stream, env.Version, env.Position, err)
-	}
+func (p *Projector) fold(ctx context.Context, env events.Envelope, ev events.Event) (*graph, error) {
+	var err error
 	g, ok := p.cache.get(env.Stream)
 	if !ok || g.version != env.Version-1 {
 		if g, err = p.load(ctx, env.Stream, env.Version); err != nil {

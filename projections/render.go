@@ -153,15 +153,10 @@ func RenderPool(s loadbalancer.State, id string) (PoolView, bool) {
 }
 
 // poolServesListener: Octavia's pool.listeners are the listeners whose
-// default pool it is. The listener the pool was created for counts too while
-// that listener names no default pool (in case the state records the link
-// only on the pool side); once the listener points at another pool it does
-// not.
+// default pool it is (Evolve points the listener a pool is created for at
+// the pool, so that one is included).
 func poolServesListener(p events.Pool, l events.Listener) bool {
-	if l.DefaultPoolID != nil {
-		return *l.DefaultPoolID == p.ID
-	}
-	return p.ListenerID != "" && p.ListenerID == l.ID
+	return l.DefaultPoolID != nil && *l.DefaultPoolID == p.ID
 }
 
 // RenderMember renders member id of s; false if s has no such member.

@@ -258,9 +258,9 @@ func TestRenderEdgeCases(t *testing.T) {
 		t.Errorf("status tree has health_monitor key: %s", b)
 	}
 
-	// The listener the pool was created for, once pointed at no pool and
-	// then at another pool.
-	s.Listeners[lisA].Spec.DefaultPoolID = ptr("other")
+	// pool.listeners follows default_pool_id, even away from the listener
+	// the pool was created for.
+	s.Listeners[lisA].Spec.DefaultPoolID = nil
 	if p, _ := RenderPool(s, poolID); len(p.Listeners) != 0 {
 		t.Errorf("pool listeners %v: listener points elsewhere", p.Listeners)
 	}
