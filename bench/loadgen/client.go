@@ -136,8 +136,9 @@ func (c *Client) ListRaw(ctx context.Context, query url.Values) ([]byte, error) 
 }
 
 // ListCount decodes a list body and returns how many load balancers it holds
-// and the id of the last one (the next page's marker).
-func ListCount(b []byte) (int, string, error) {
+// and the id of the last one (the next page's marker). With status set, an
+// item in another status is an error: the server ignored the filter.
+func ListCount(b []byte, status string) (int, string, error) {
 	var out struct {
 		LoadBalancers []lbBody `json:"loadbalancers"`
 	}
@@ -146,6 +147,11 @@ func ListCount(b []byte) (int, string, error) {
 	}
 	if len(out.LoadBalancers) == 0 {
 		return 0, "", nil
+	}
+	for _, lb := range out.LoadBalancers {
+		if status != "" && lb.ProvisioningStatus != status {
+			return 0, "", fmt.Errorf("list filtered on provisioning_status=%s returned %s %s", status, lb.ID, lb.ProvisioningStatus)
+		}
 	}
 	return len(out.LoadBalancers), out.LoadBalancers[len(out.LoadBalancers)-1].ID, nil
 }
@@ -156,7 +162,7 @@ func ListCount(b []byte) (int, string, error) {
 func (c *Client) CountStatus(ctx context.Context, status string, pageSize int) (int, error) {
 	total, marker := 0, ""
 	for {
-		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "fields": {"id"}}
+		q := url.Values{"limit": {strconv.Itoa(pageSize)}}
 		if status != "" {
 			q.Set("provisioning_status", status)
 		}
@@ -167,7 +173,7 @@ func (c *Client) CountStatus(ctx context.Context, status string, pageSize int) (
 		if err != nil {
 			return total, err
 		}
-		n, last, err := ListCount(b)
+		n, last, err := ListCount(b, status)
 		if err != nil {
 			return total, err
 		}

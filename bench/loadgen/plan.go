@@ -116,7 +116,7 @@ func RunAPI(ctx context.Context, c *Client, p Plan, log *slog.Logger) ([]Phase, 
 			note("create→ACTIVE, full store", full)
 			ph.CreateActive = &full
 			if b, err := c.ListRaw(ctx, url.Values{"limit": {"1"}}); err == nil {
-				if _, id, err := ListCount(b); err == nil && id != "" {
+				if _, id, err := ListCount(b, ""); err == nil && id != "" {
 					g := Summarize(Run(ctx, p.Workers, p.GetOne, Timed(func(ctx context.Context, _ int) error {
 						_, err := c.LBStatus(ctx, id)
 						return err

@@ -143,7 +143,7 @@ func ListOnce(ctx context.Context, c *Client, q url.Values) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, _, err := ListCount(b)
+	n, _, err := ListCount(b, "")
 	if err != nil {
 		return 0, err
 	}
