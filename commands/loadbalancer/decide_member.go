@@ -103,6 +103,14 @@ func decideBatchUpdateMembers(s State, c BatchUpdateMembers) ([]events.Event, er
 		if old, ok := existing[k]; ok {
 			m.ID = old.Spec.ID
 			m.SubnetID = old.Spec.SubnetID
+			// Octavia updates with the listed attributes only; name and
+			// tags have no default, so when not given they stay.
+			if m.Name == nil {
+				m.Name = old.Spec.Name
+			}
+			if m.Tags == nil {
+				m.Tags = old.Spec.Tags
+			}
 			if i, seen := updatedAt[m.ID]; seen {
 				ev.Updated[i] = m
 				continue

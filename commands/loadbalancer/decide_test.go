@@ -139,6 +139,9 @@ func TestDecideListener(t *testing.T) {
 			wantErr: &Error{NotFound, "Load Balancer lb-1 not found."}},
 		{name: "create on a locked LB", given: lockedLB(), when: CreateListener{Spec: bare},
 			wantErr: &Error{Immutable, "Load Balancer lb-1 is immutable and cannot be updated."}},
+		{name: "create on an LB in ERROR", given: seq(activeLB(), []events.Event{
+			events.LoadBalancerUpdateRequested{LoadBalancer: lbSpec()}, events.ConfigurationFailed{LoadBalancerID: lbID}}),
+			when: CreateListener{Spec: bare}, wantErr: &Error{Immutable, "Load Balancer lb-1 is immutable and cannot be updated."}},
 		{name: "create fills the project", given: activeLB(), when: CreateListener{Spec: bare},
 			then: []events.Event{events.ListenerCreateRequested{Listener: bareWant}}},
 		{name: "create without id", given: activeLB(), when: CreateListener{Spec: listenerSpec("", "TCP", 1)},
@@ -353,11 +356,15 @@ func TestDecideBatchUpdateMembers(t *testing.T) {
 	keep.Weight = 5
 	keepWant := memberSpec("m-1", "p-1", "10.0.1.1", 80)
 	keepWant.Weight = 5
+	keepWant.Name, keepWant.Tags = ptr("web"), []string{"t"}
+	named := memberSpec("m-1", "p-1", "10.0.1.1", 80)
+	named.Name, named.Tags = ptr("web"), []string{"t"}
+	namedGraph := seq(graph(), []events.Event{events.MemberUpdateRequested{LoadBalancerID: lbID, Member: named}, applied()})
 	fresh := memberSpec("m-3", "", "10.0.1.3", 80)
 	freshWant := memberSpec("m-3", "p-1", "10.0.1.3", 80)
 
 	runDecide(t, []decideCase{
-		{name: "update, create and delete", given: graph(),
+		{name: "update, create and delete", given: namedGraph,
 			when: BatchUpdateMembers{PoolID: "p-1", Members: []events.Member{keep, fresh}},
 			then: []events.Event{events.MembersBatchUpdateRequested{LoadBalancerID: lbID, PoolID: "p-1",
 				Created: []events.Member{freshWant}, Updated: []events.Member{keepWant}, Deleted: []string{"m-2"}}}},
