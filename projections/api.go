@@ -23,7 +23,7 @@ type ListOptions struct {
 	TagsAny     []string            // at least one of these
 	NotTags     []string            // not all of these
 	NotTagsAny  []string            // none of these
-	Sort        []SortKey           // empty = Octavia's default (created_at desc, id desc)
+	Sort        []SortKey           // then created_at, id ascending unless listed (Octavia's defaults)
 	Limit       int                 // page size, already bounded by the HTTP layer
 	Marker      string              // id of the last object of the previous page
 	PageReverse bool

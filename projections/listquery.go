@@ -215,8 +215,14 @@ func (rm *ReadModel) keyset(ctx context.Context, res resource, terms []sortTerm,
 		ph := strings.TrimSuffix(strings.Repeat("?, ", len(terms)), ", ")
 		return cond{"(" + strings.Join(exprs, ", ") + ") " + op + " (" + ph + ")", vals}, nil
 	}
-	var ors []string
-	var args []any
+	// Mixed directions: (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., behind a
+	// bound on k1 alone (implied by it) that lets an index on k1 seek.
+	first := " >= ?"
+	if terms[0].desc {
+		first = " <= ?"
+	}
+	ors := []string{}
+	args := []any{vals[0]}
 	for i, t := range terms {
 		var ands []string
 		for j := 0; j < i; j++ {
@@ -231,7 +237,7 @@ func (rm *ReadModel) keyset(ctx context.Context, res resource, terms []sortTerm,
 		args = append(args, vals[i])
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 	}
-	return cond{"(" + strings.Join(ors, " OR ") + ")", args}, nil
+	return cond{terms[0].expr + first + " AND (" + strings.Join(ors, " OR ") + ")", args}, nil
 }
 
 // filterConds turns Filters and the tag lists into conditions. An attribute
@@ -312,7 +318,7 @@ func boolFromString(s string) bool {
 	return false
 }
 
-const tagExists = "EXISTS (SELECT 1 FROM json_each(t.doc, '$.tags') WHERE value "
+const tagExists = "EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value "
 
 // tagConds: tags = has all; tags-any = has one; not-tags = lacks at least
 // one; not-tags-any = has none. Values may be comma-separated, as Octavia's

@@ -37,6 +37,7 @@ type row struct {
 	provisioning, operating                 string
 	createdAt                               string
 	updatedAt                               *string
+	tags                                    string // JSON array
 	doc                                     string
 }
 
@@ -56,20 +57,25 @@ func renderRows(s loadbalancer.State) (map[rowKey]row, error) {
 		return rows, nil
 	}
 	lbID := s.LoadBalancer.Spec.ID
-	put := func(t table, id, projectID, poolID string, name *string, prov, oper string, created string, updated *string, view any) error {
+	put := func(t table, id, projectID, poolID string, name *string, prov, oper string, created string, updated *string, tags []string, view any) error {
 		doc, err := json.Marshal(view)
 		if err != nil {
 			return fmt.Errorf("render %s %s: %w", t, id, err)
 		}
+		tagDoc, err := json.Marshal(tags)
+		if err != nil {
+			return fmt.Errorf("render %s %s tags: %w", t, id, err)
+		}
 		rows[rowKey{t, id}] = row{
 			projectID: projectID, loadBalancerID: lbID, poolID: poolID, name: deref(name),
-			provisioning: prov, operating: oper, createdAt: created, updatedAt: updated, doc: string(doc),
+			provisioning: prov, operating: oper, createdAt: created, updatedAt: updated,
+			tags: string(tagDoc), doc: string(doc),
 		}
 		return nil
 	}
 
 	lb := RenderLoadBalancer(s)
-	if err := put(tLoadBalancers, lb.ID, lb.ProjectID, "", lb.Name, lb.ProvisioningStatus, lb.OperatingStatus, lb.CreatedAt, lb.UpdatedAt, lb); err != nil {
+	if err := put(tLoadBalancers, lb.ID, lb.ProjectID, "", lb.Name, lb.ProvisioningStatus, lb.OperatingStatus, lb.CreatedAt, lb.UpdatedAt, lb.Tags, lb); err != nil {
 		return nil, err
 	}
 	tree, err := json.Marshal(RenderStatusTree(s))
@@ -83,7 +89,7 @@ func renderRows(s loadbalancer.State) (map[rowKey]row, error) {
 		if !ok {
 			continue
 		}
-		if err := put(tListeners, v.ID, v.ProjectID, "", v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v); err != nil {
+		if err := put(tListeners, v.ID, v.ProjectID, "", v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v.Tags, v); err != nil {
 			return nil, err
 		}
 	}
@@ -92,7 +98,7 @@ func renderRows(s loadbalancer.State) (map[rowKey]row, error) {
 		if !ok {
 			continue
 		}
-		if err := put(tPools, v.ID, v.ProjectID, "", v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v); err != nil {
+		if err := put(tPools, v.ID, v.ProjectID, "", v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v.Tags, v); err != nil {
 			return nil, err
 		}
 	}
@@ -101,7 +107,7 @@ func renderRows(s loadbalancer.State) (map[rowKey]row, error) {
 		if !ok {
 			continue
 		}
-		if err := put(tMembers, v.ID, v.ProjectID, n.Spec.PoolID, v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v); err != nil {
+		if err := put(tMembers, v.ID, v.ProjectID, n.Spec.PoolID, v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v.Tags, v); err != nil {
 			return nil, err
 		}
 	}
@@ -110,7 +116,7 @@ func renderRows(s loadbalancer.State) (map[rowKey]row, error) {
 		if !ok {
 			continue
 		}
-		if err := put(tHealthMonitors, v.ID, v.ProjectID, n.Spec.PoolID, v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v); err != nil {
+		if err := put(tHealthMonitors, v.ID, v.ProjectID, n.Spec.PoolID, v.Name, v.ProvisioningStatus, v.OperatingStatus, v.CreatedAt, v.UpdatedAt, v.Tags, v); err != nil {
 			return nil, err
 		}
 	}

@@ -26,6 +26,7 @@ const resourceColumns = `(
 	operating_status    TEXT NOT NULL,
 	created_at          TEXT NOT NULL,
 	updated_at          TEXT,
+	tags                TEXT NOT NULL DEFAULT '[]', -- JSON array: tag filters parse this, not doc
 	doc                 TEXT NOT NULL
 )`
 
@@ -34,11 +35,17 @@ func schemaStatements() []string {
 	for _, t := range resourceTables {
 		stmts = append(stmts,
 			`CREATE TABLE IF NOT EXISTS `+t+` `+resourceColumns,
-			// default order (created_at, id), all projects and one project
+			// Octavia appends created_at and id ASCENDING to any sort, so a
+			// descending key needs an index whose tail is descending (read
+			// backwards). These serve the default order, sort=created_at:desc
+			// and sort=name[:desc], for all projects and for one.
 			`CREATE INDEX IF NOT EXISTS `+t+`_created ON `+t+` (created_at, id)`,
+			`CREATE INDEX IF NOT EXISTS `+t+`_created_rev ON `+t+` (created_at, id DESC)`,
 			`CREATE INDEX IF NOT EXISTS `+t+`_project_created ON `+t+` (project_id, created_at, id)`,
-			`CREATE INDEX IF NOT EXISTS `+t+`_lb ON `+t+` (loadbalancer_id)`,
+			`CREATE INDEX IF NOT EXISTS `+t+`_project_created_rev ON `+t+` (project_id, created_at, id DESC)`,
 			`CREATE INDEX IF NOT EXISTS `+t+`_name ON `+t+` (name, created_at, id)`,
+			`CREATE INDEX IF NOT EXISTS `+t+`_name_rev ON `+t+` (name, created_at DESC, id DESC)`,
+			`CREATE INDEX IF NOT EXISTS `+t+`_lb ON `+t+` (loadbalancer_id)`,
 		)
 	}
 	stmts = append(stmts,

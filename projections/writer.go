@@ -28,13 +28,13 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	for t := tLoadBalancers; t < statusTable; t++ {
 		name := t.String()
 		if err := prep(&w.upsert[t], `INSERT INTO `+name+`
-			(id, project_id, loadbalancer_id, pool_id, name, provisioning_status, operating_status, created_at, updated_at, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(id, project_id, loadbalancer_id, pool_id, name, provisioning_status, operating_status, created_at, updated_at, tags, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 			project_id = excluded.project_id, loadbalancer_id = excluded.loadbalancer_id,
 			pool_id = excluded.pool_id, name = excluded.name,
 			provisioning_status = excluded.provisioning_status, operating_status = excluded.operating_status,
-			created_at = excluded.created_at, updated_at = excluded.updated_at, doc = excluded.doc`); err != nil {
+			created_at = excluded.created_at, updated_at = excluded.updated_at, tags = excluded.tags, doc = excluded.doc`); err != nil {
 			return err
 		}
 		if err := prep(&w.deleteRow[t], `DELETE FROM `+name+` WHERE id = ?`); err != nil {
@@ -116,7 +116,7 @@ func (w *writeTx) writeGraph(lbID string, prev, next map[rowKey]row) error {
 			err = w.exec(w.stmts.upsert[statusTable], k.id, r.doc)
 		} else {
 			err = w.exec(w.stmts.upsert[k.table], k.id, r.projectID, r.loadBalancerID, r.poolID, r.name,
-				r.provisioning, r.operating, r.createdAt, r.updatedAt, r.doc)
+				r.provisioning, r.operating, r.createdAt, r.updatedAt, r.tags, r.doc)
 		}
 		if err != nil {
 			return fmt.Errorf("projections: write %s %s: %w", k.table, k.id, err)
