@@ -71,7 +71,7 @@ func TestEvolveStatuses(t *testing.T) {
 			want: map[string]string{"h-1": "", "m-3": "ACTIVE/NO_MONITOR", "p-1": "ACTIVE/OFFLINE"}},
 		{name: "pool delete takes members and monitor", given: seq(graph(), withHM(hmSpec("h-1", "p-1", "HTTP")), []events.Event{
 			events.PoolDeleteRequested{LoadBalancerID: lbID, PoolID: "p-1"}}),
-			want: map[string]string{"p-1": "PENDING_DELETE/OFFLINE", "l-1": "PENDING_UPDATE/OFFLINE", "m-1": "ACTIVE/NO_MONITOR", "h-1": "ACTIVE/ONLINE"},
+			want:      map[string]string{"p-1": "PENDING_DELETE/OFFLINE", "l-1": "PENDING_UPDATE/OFFLINE", "m-1": "ACTIVE/NO_MONITOR", "h-1": "ACTIVE/ONLINE"},
 			operation: "update"},
 		{name: "pool delete applied", given: seq(graph(), withHM(hmSpec("h-1", "p-1", "HTTP")), []events.Event{
 			events.PoolDeleteRequested{LoadBalancerID: lbID, PoolID: "p-1"}, applied()}),
