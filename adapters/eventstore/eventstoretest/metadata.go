@@ -51,6 +51,20 @@ func testMetadataRoundTrip(t *testing.T, s eventstore.Store) {
 	if d := sameEnvelope(fromAll[0], want); d != "" {
 		t.Errorf("ReadAll: %s", d)
 	}
+
+	// Neighbours with other metadata keep their own in one read.
+	last := other
+	last.Actor = events.Actor{UserID: "u-2"}
+	mustAppend(ctx, t, s, "x", 1, last)
+	all := readEverything(ctx, t, s)
+	if len(all) != 3 {
+		t.Fatalf("ReadAll returned %d events, want 3", len(all))
+	}
+	for i, wantActor := range []events.Actor{{}, in.Actor, last.Actor} {
+		if all[i].Actor != wantActor {
+			t.Errorf("position %d: Actor %+v, want %+v", i+1, all[i].Actor, wantActor)
+		}
+	}
 }
 
 func testAssignedIDAndTime(t *testing.T, s eventstore.Store) {

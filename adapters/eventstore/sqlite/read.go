@@ -49,6 +49,10 @@ func (s *Store) ReadAll(ctx context.Context, afterPosition int64, limit int) ([]
 func scanAll(rows *sql.Rows, sizeHint int) ([]events.Envelope, error) {
 	defer func() { _ = rows.Close() }()
 	out := make([]events.Envelope, 0, sizeHint)
+	var (
+		lastActorJSON = "{}"
+		lastActor     events.Actor
+	)
 	for rows.Next() {
 		var (
 			e         events.Envelope
@@ -64,9 +68,15 @@ func scanAll(rows *sql.Rows, sizeHint int) ([]events.Envelope, error) {
 			return nil, fmt.Errorf("position %d: time %q: %w", e.Position, tm, err)
 		}
 		e.Time = t
-		if err := json.Unmarshal([]byte(actor), &e.Actor); err != nil {
-			return nil, fmt.Errorf("position %d: actor: %w", e.Position, err)
+		// Events of one command share their actor: decode each distinct one once.
+		if actor != lastActorJSON {
+			lastActor = events.Actor{}
+			if err := json.Unmarshal([]byte(actor), &lastActor); err != nil {
+				return nil, fmt.Errorf("position %d: actor: %w", e.Position, err)
+			}
+			lastActorJSON = actor
 		}
+		e.Actor = lastActor
 		if data == nil {
 			return nil, fmt.Errorf("position %d: null data", e.Position)
 		}
