@@ -51,8 +51,9 @@ type Store interface {
 
 	// Subscribe delivers every event with Position > afterPosition, in order,
 	// first the stored ones (catch-up) then new ones as they commit, until
-	// ctx ends or handle returns an error (returned, wrapped). The caller
-	// persists its own checkpoint.
+	// ctx ends or handle returns an error (returned, wrapped). When ctx ends
+	// it returns ctx.Err() (so errors.Is(err, context.Canceled) after a
+	// cancel), never nil. The caller persists its own checkpoint.
 	Subscribe(ctx context.Context, afterPosition int64, handle func(context.Context, events.Envelope) error) error
 
 	// Close releases the store's resources.
