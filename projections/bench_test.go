@@ -76,3 +76,27 @@ func BenchmarkListLoadBalancers(b *testing.B) {
 	run("raw/name+desc", ListOptions{Limit: 1000, Sort: []SortKey{{Key: "name", Desc: true}}}, raw)
 	run("raw/tag-filter", ListOptions{Limit: 1000, Tags: []string{"team-3"}}, raw)
 }
+
+// BenchmarkProjectorCatchUp: a projector catching up on 1,000 load
+// balancers of 4 events each (create, VIP, amphora, activation); reports
+// events per second.
+func BenchmarkProjectorCatchUp(b *testing.B) {
+	src := newMemSource()
+	var head int64
+	for i := 0; i < 1000; i++ {
+		lb := fmt.Sprintf("lb-%04d", i)
+		src.append(b, lb, lbCreate(lb, "p"))
+		head = src.append(b, lb, lbActivate(lb)...)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		rm := openTest(b)
+		b.StartTimer()
+		r := startProjector(b, rm, src, nil)
+		waitFor(b, rm, head)
+		b.StopTimer()
+		r.stop(b)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(head)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

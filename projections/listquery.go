@@ -60,7 +60,9 @@ func (rm *ReadModel) listRaw(ctx context.Context, res resource, fixed []cond, o 
 	if err != nil {
 		return Page[json.RawMessage]{}, err
 	}
-	if o.PageReverse {
+	// Without a marker page_reverse changes nothing in Octavia either.
+	reverse := o.PageReverse && o.Marker != ""
+	if reverse {
 		for i := range terms {
 			terms[i].desc = !terms[i].desc
 		}
@@ -119,7 +121,7 @@ func (rm *ReadModel) listRaw(ctx context.Context, res resource, fixed []cond, o 
 	if err := rows.Err(); err != nil {
 		return Page[json.RawMessage]{}, fmt.Errorf("projections: list %s: %w", res.table, err)
 	}
-	if o.PageReverse {
+	if reverse {
 		slices.Reverse(ids)
 		slices.Reverse(docs)
 	}

@@ -320,6 +320,17 @@ func TestListPagination(t *testing.T) {
 	}
 }
 
+func TestPageReverseWithoutMarkerIsTheFirstPage(t *testing.T) {
+	rm, views := fixture(t)
+	page, err := rm.ListLoadBalancers(context.Background(), ListOptions{Limit: 4, PageReverse: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := idsOf(page), reference(views, nil, nil)[:4]; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
 func TestListRawMatchesTyped(t *testing.T) {
 	rm, _ := fixture(t)
 	ctx := context.Background()
