@@ -14,18 +14,18 @@
 //
 // # Steps
 //
-//	operation  state                            step                  driver calls                         outcome
-//	create     VIP not allocated                allocate_vip          network.AllocateVIP                  RecordVipAllocated
-//	create     no amphora                       boot_amphora          compute.CreateAmphora, amphora.GetInfo RecordAmphoraBooted
-//	create     amphora booted                   configure_and_activate network.GetSubnet, PlugVIP+UpdateConfig each  ActivateLoadBalancer
-//	update     (any child or LB change)         apply_configuration   amphora.UpdateConfig each            RecordConfigurationApplied{StreamVersion}
-//	delete     amphorae left                    delete_amphorae       compute.DeleteAmphora each           RecordAmphoraDeleted each
-//	delete     VIP allocated                    release_vip           network.ReleaseVIP                   RecordVipReleased
-//	delete     nothing left                     record_deleted        -                                    RecordLoadBalancerDeleted
-//	failover   VIP not allocated                allocate_vip          network.AllocateVIP                  RecordVipAllocated
-//	failover   no new amphora                   boot_amphora          (as create, old amphora's role)      RecordAmphoraBooted
-//	failover   old amphorae left                delete_old_amphorae   compute.DeleteAmphora each           RecordAmphoraDeleted{Reason: failover}
-//	failover   only new amphorae                configure_and_activate (as create)                         ActivateLoadBalancer
+//	operation  when                    step                    driver calls                          outcome command
+//	create     VIP not allocated       allocate_vip            network.AllocateVIP                   RecordVipAllocated
+//	create     no amphora              boot_amphora            compute.CreateAmphora, GetInfo        RecordAmphoraBooted
+//	create     amphora booted          configure_and_activate  GetSubnet; PlugVIP+UpdateConfig each  ActivateLoadBalancer
+//	update     always                  apply_configuration     amphora.UpdateConfig each             RecordConfigurationApplied
+//	delete     amphorae left           delete_amphorae         compute.DeleteAmphora each            RecordAmphoraDeleted each
+//	delete     VIP allocated           release_vip             network.ReleaseVIP                    RecordVipReleased
+//	delete     nothing left            record_deleted          -                                     RecordLoadBalancerDeleted
+//	failover   VIP not allocated       allocate_vip            network.AllocateVIP                   RecordVipAllocated
+//	failover   no new amphora          boot_amphora            as create (the old amphora's role)    RecordAmphoraBooted
+//	failover   old amphorae left       delete_old_amphorae     compute.DeleteAmphora each            RecordAmphoraDeleted each
+//	failover   only new amphorae       configure_and_activate  as create                             ActivateLoadBalancer
 //
 // A failover deletes the failed amphora before the replacement takes the VIP,
 // as Octavia's failover flow does (both cannot hold one address). New
@@ -38,14 +38,14 @@
 // not retried; a booted amphora's agent is polled up to
 // Config.AmphoraConnectTimeout). When it still fails, the operation is
 // compensated, every compensation recorded as its own event, and the load
-// balancer never stays in PENDING_*:
+// balancer never stays in PENDING_* (amphorae deleted by a compensation are
+// recorded with Reason "reverted: <failure>"):
 //
-//	operation  compensation                                             outcome
-//	create     delete every amphora (AmphoraDeleted{Reason: reverted}),  FailProvisioning{Step, Reason}: LB ERROR
-//	           release the VIP (VipReleased)
-//	update     -                                                        RecordConfigurationFailed{Reason}: changed objects ERROR, LB ACTIVE
-//	delete     -                                                        FailProvisioning: LB ERROR, can be deleted again
-//	failover   delete the new amphorae (the VIP stays: the LB exists)    FailProvisioning: LB ERROR
+//	operation  compensation                                  outcome command
+//	create     delete every amphora, release the VIP         FailProvisioning{Step, Reason}: LB ERROR
+//	update     -                                             RecordConfigurationFailed: changed objects ERROR, LB ACTIVE
+//	delete     -                                             FailProvisioning: LB ERROR, can be deleted again
+//	failover   delete the new amphorae (the VIP stays)       FailProvisioning: LB ERROR
 //
 // An amphora booted but never answering is deleted by the boot step itself
 // (it was never recorded). An old amphora that a failover cannot delete is
