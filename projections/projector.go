@@ -59,6 +59,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	p.log.Info("projector following the event store", "after", from)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
