@@ -133,9 +133,13 @@ func (p *Provisioner) Handle(ctx context.Context, loadBalancerID string, md even
 	if err != nil {
 		return fmt.Errorf("sagas: load %s: %w", loadBalancerID, err)
 	}
-	for range p.cfg.MaxSteps {
+	for n := 0; n < p.cfg.MaxSteps; n++ {
 		step := Next(s)
 		if step.Kind == None {
+			if n > 0 {
+				p.log.InfoContext(ctx, "saga done", "loadbalancer_id", loadBalancerID,
+					"provisioning_status", s.LoadBalancer.ProvisioningStatus, "gone", s.Gone, "steps", n)
+			}
 			return nil
 		}
 		log := p.log.With("loadbalancer_id", loadBalancerID, "operation", step.Operation, "step", step.Kind)
