@@ -296,3 +296,28 @@ func TestFileNameWithURICharacters(t *testing.T) {
 		t.Errorf("database file not created under its literal name: %v", err)
 	}
 }
+
+// TestFailedInsertRollsBackBatch: a batch that fails inside the transaction
+// (its second event reuses a stored ID) leaves nothing behind.
+func TestFailedInsertRollsBackBatch(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, tempPath(t))
+	closeOnCleanup(t, s)
+	first, err := s.Append(ctx, "a", eventstore.ExpectNoStream, []events.Envelope{event(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := event(3)
+	dup.ID = first[0].ID
+	if _, err := s.Append(ctx, "b", eventstore.ExpectNoStream, []events.Envelope{event(2), dup}); err == nil {
+		t.Fatal("append reusing a stored ID succeeded, want an error")
+	}
+	if h, err := s.Head(ctx); err != nil || h != 1 {
+		t.Errorf("Head = %d, %v after the failed batch; want 1", h, err)
+	}
+	// The write connection is usable again and positions stay gap-free.
+	got, err := s.Append(ctx, "b", eventstore.ExpectNoStream, []events.Envelope{event(4)})
+	if err != nil || got[0].Position != 2 {
+		t.Fatalf("append after the failed batch = %+v, %v; want position 2", got, err)
+	}
+}
