@@ -76,7 +76,7 @@ func (r *Registry) Encode(stream string, e Event, md Metadata) (Envelope, error)
 		return Envelope{}, ErrUnknownEventType{Type: e.EventType()}
 	}
 	return Envelope{
-		ID:            uuid.NewString(),
+		ID:            newEventID(),
 		Stream:        stream,
 		Type:          e.EventType(),
 		SchemaVersion: sv,
@@ -111,4 +111,15 @@ func (r *Registry) Decode(env Envelope) (Event, error) {
 		return nil, fmt.Errorf("decode %s at position %d: %w", env.Type, env.Position, err)
 	}
 	return derefEvent(ev), nil
+}
+
+// newEventID returns a time-ordered UUID (v7): stores index event ids, and
+// ordered keys keep those inserts on the index's last pages (random v4 ids
+// halved batched appends on SQLite).
+func newEventID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }
