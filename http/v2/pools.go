@@ -1,0 +1,325 @@
+package v2
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/octavia-es/octavia-es/commands/loadbalancer"
+	"github.com/octavia-es/octavia-es/events"
+	"github.com/octavia-es/octavia-es/http/fault"
+	"github.com/octavia-es/octavia-es/projections"
+)
+
+func (a *API) poolRoutes(r chi.Router) {
+	r.Get("/", a.listPools)
+	r.Post("/", a.createPool)
+	r.Get("/{id}", a.getPool)
+	r.Put("/{id}", a.updatePool)
+	r.Delete("/{id}", a.deletePool)
+	r.Route("/{pool_id}/members", a.memberRoutes)
+}
+
+func (a *API) listPools(w http.ResponseWriter, r *http.Request) {
+	q, ferr := a.parseList(r)
+	if ferr == nil {
+		ferr = a.catchUp(r.Context())
+	}
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	page, err := a.read.ListPools(r.Context(), q.opts)
+	if err != nil {
+		fault.Write(w, a.readError(r.Context(), err, nil))
+		return
+	}
+	writeList(a, w, r, "pools", q, page.Items, func(v projections.PoolView) string { return v.ID })
+}
+
+// readPool is GET of one pool, visible to the caller.
+func (a *API) readPool(ctx context.Context, id string) (projections.PoolView, *fault.Error) {
+	if ferr := a.catchUp(ctx); ferr != nil {
+		return projections.PoolView{}, ferr
+	}
+	v, err := a.read.GetPool(ctx, id)
+	if err != nil {
+		return v, a.readError(ctx, err, fault.NotFound(resPool, id))
+	}
+	return v, a.visible(ctx, v.ProjectID)
+}
+
+func (a *API) getPool(w http.ResponseWriter, r *http.Request) {
+	v, ferr := a.readPool(r.Context(), chi.URLParam(r, "id"))
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	a.writeOne(w, r, http.StatusOK, "pool", v, fieldsParam(r))
+}
+
+// poolGraph finds the graph of pool id and loads it for a write.
+func (a *API) poolGraph(ctx context.Context, id string) (loadbalancer.State, string, *loadbalancer.Node[events.Pool], *fault.Error) {
+	v, ferr := a.readPool(ctx, id)
+	if ferr != nil {
+		return loadbalancer.State{}, "", nil, ferr
+	}
+	lbID := firstRef(v.LoadBalancers)
+	s, ferr := a.loadForWrite(ctx, lbID)
+	if ferr != nil {
+		return s, lbID, nil, ferr
+	}
+	n, ok := s.Pools[id]
+	if !ok || n == nil {
+		return s, lbID, nil, fault.NotFound(resPool, id)
+	}
+	return s, lbID, n, nil
+}
+
+func (a *API) createPool(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	root, ferr := body{arg: "pool_", root: rootType("pool", poolPOST)}.decode(r)
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	spec, ferr := a.poolSpec(ctx, root)
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	res, ferr := a.execute(ctx, spec.LoadBalancerID, loadbalancer.CreatePool{Spec: spec})
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	view, _ := projections.RenderPool(res.State, spec.ID)
+	a.writeOne(w, r, http.StatusCreated, "pool", view, nil)
+}
+
+// poolSpec validates a pool POST as PoolsController.post does.
+func (a *API) poolSpec(ctx context.Context, root *record) (events.Pool, *fault.Error) {
+	var spec events.Pool
+	p, ferr := resource(root, "pool")
+	if ferr == nil {
+		ferr = mandatoryNotNull(p, "protocol", "lb_algorithm")
+	}
+	if ferr != nil {
+		return spec, ferr
+	}
+	lbID, listenerID := p.strOr("loadbalancer_id", ""), p.strOr("listener_id", "")
+	switch {
+	case lbID != "":
+	case listenerID != "":
+		v, ferr := a.readListener(ctx, listenerID)
+		if ferr != nil {
+			return spec, ferr
+		}
+		lbID = firstRef(v.LoadBalancers)
+	default:
+		return spec, fault.Validation("Must provide at least one of: loadbalancer_id, listener_id")
+	}
+	s, ferr := a.loadForWrite(ctx, lbID)
+	if ferr != nil {
+		return spec, ferr
+	}
+	protocol := p.strOr("protocol", "")
+	var listener *loadbalancer.Node[events.Listener]
+	if listenerID != "" {
+		listener = s.Listeners[listenerID]
+		if listener == nil {
+			return spec, fault.NotFound(resListener, listenerID)
+		}
+		if listener.Spec.Protocol == "PROMETHEUS" {
+			return spec, listenerNoChildren("PROMETHEUS")
+		}
+		if ferr := checkPoolProtocol(listener.Spec.Protocol, protocol); ferr != nil {
+			return spec, ferr
+		}
+	}
+	sp := p.sub("session_persistence")
+	if ferr := spForProtocol(sp, protocol, true); ferr != nil {
+		return spec, ferr
+	}
+	if sp != nil {
+		if ferr := mandatoryNotNull(sp, "type"); ferr != nil {
+			return spec, ferr
+		}
+		if ferr := checkSessionPersistence(sp); ferr != nil {
+			return spec, ferr
+		}
+	}
+	if ferr := a.providers.supportsProtocol(s.LoadBalancer.Spec.Provider, protocol); ferr != nil {
+		return spec, ferr
+	}
+	if p.raw("healthmonitor") != nil || nonEmptyList(p.raw("members")) {
+		return spec, fault.Validation("Creating a pool with its healthmonitor or members in one request is not " +
+			"supported yet; create the pool, then its health monitor and members.")
+	}
+	if listener != nil && listener.Spec.DefaultPoolID != nil {
+		return spec, fault.New(http.StatusConflict, "This listener already has a default pool")
+	}
+	spec = events.Pool{
+		ID:                 a.newID(),
+		ProjectID:          s.LoadBalancer.Spec.ProjectID,
+		LoadBalancerID:     lbID,
+		ListenerID:         listenerID,
+		Name:               p.str("name"),
+		Description:        p.str("description"),
+		AdminStateUp:       p.boolOr("admin_state_up", true),
+		Protocol:           protocol,
+		LBAlgorithm:        p.strOr("lb_algorithm", ""),
+		SessionPersistence: sessionPersistence(sp),
+		Tags:               p.strings("tags"),
+		TLSContainerRef:    p.str("tls_container_ref"),
+		CATLSContainerRef:  p.str("ca_tls_container_ref"),
+		CRLContainerRef:    p.str("crl_container_ref"),
+		TLSEnabled:         p.boolOr("tls_enabled", false),
+		TLSCiphers:         p.str("tls_ciphers"),
+		TLSVersions:        p.strings("tls_versions"),
+		ALPNProtocols:      p.strings("alpn_protocols"),
+	}
+	if truthy(spec.CRLContainerRef) && !truthy(spec.CATLSContainerRef) {
+		return spec, fault.Validation("A CA certificate reference is required to specify a revocation list.")
+	}
+	if spec.TLSEnabled {
+		if spec.TLSCiphers == nil {
+			spec.TLSCiphers = ptr(defaultCiphers)
+		}
+		if !p.has("tls_versions") || p.null("tls_versions") {
+			spec.TLSVersions = append([]string{}, defaultTLSVersions...)
+		}
+		if !p.has("alpn_protocols") || p.null("alpn_protocols") {
+			spec.ALPNProtocols = append([]string{}, defaultALPN...)
+		}
+		if ferr := checkTLSVersions(spec.TLSVersions, true); ferr != nil {
+			return spec, ferr
+		}
+		if ferr := checkALPN(spec.ALPNProtocols, true); ferr != nil {
+			return spec, ferr
+		}
+	}
+	return spec, nil
+}
+
+func (a *API) updatePool(w http.ResponseWriter, r *http.Request) {
+	ctx, id := r.Context(), chi.URLParam(r, "id")
+	root, ferr := body{arg: "pool_", root: rootType("pool", poolPUT)}.decode(r)
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	p, ferr := resource(root, "pool")
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	_, lbID, cur, ferr := a.poolGraph(ctx, id)
+	var overrides map[string]any
+	if ferr == nil {
+		overrides, ferr = validatePoolUpdate(p, cur.Spec)
+	}
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	pt, err := patch(p, overrides)
+	if err != nil {
+		fault.Write(w, a.internal(ctx, "build patch", err))
+		return
+	}
+	res, ferr := a.execute(ctx, lbID, loadbalancer.UpdatePool{PoolID: id, Patch: pt})
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	view, _ := projections.RenderPool(res.State, id)
+	a.writeOne(w, r, http.StatusOK, "pool", view, nil)
+}
+
+// validatePoolUpdate is PoolsController.put's checks (_validate_pool_PUT)
+// and returns the patch overrides: defaults for nulls, and the whole
+// session_persistence object Octavia writes.
+func validatePoolUpdate(p *record, cur events.Pool) (map[string]any, *fault.Error) {
+	overrides := nullDefaults(p, map[string]any{
+		"tls_versions": defaultTLSVersions,
+		"tls_ciphers":  defaultCiphers,
+		"tls_enabled":  false,
+	})
+	sp := p.sub("session_persistence")
+	if sp != nil {
+		if !truthy(sp.str("type")) && cur.SessionPersistence != nil && cur.SessionPersistence.Type != "" {
+			sp.set("type", cur.SessionPersistence.Type)
+		}
+		if sp.null("type") {
+			delete(sp.vals, "type")
+		}
+	}
+	if ferr := spForProtocol(sp, cur.Protocol, false); ferr != nil {
+		return nil, ferr
+	}
+	if sp != nil {
+		if ferr := checkSessionPersistence(sp); ferr != nil {
+			return nil, ferr
+		}
+		overrides["session_persistence"] = map[string]any{
+			"type":                    sp.strOr("type", ""),
+			"cookie_name":             sp.str("cookie_name"),
+			"persistence_timeout":     sp.integer("persistence_timeout"),
+			"persistence_granularity": sp.str("persistence_granularity"),
+		}
+	}
+	// CA and CRL references, as _validate_pool_PUT resolves them.
+	var crl *string
+	switch {
+	case truthy(p.str("crl_container_ref")):
+		crl = p.str("crl_container_ref")
+	case truthy(cur.CRLContainerRef) && !p.has("crl_container_ref"):
+		crl = cur.CRLContainerRef
+	}
+	curCA := truthy(cur.CATLSContainerRef)
+	if p.has("ca_tls_container_ref") {
+		ca := truthy(p.str("ca_tls_container_ref"))
+		if !ca && curCA && crl != nil {
+			return nil, fault.Validation("A CA reference cannot be removed when a certificate revocation list is present.")
+		}
+		if !ca && !curCA && crl != nil {
+			return nil, fault.Validation("A CA reference is required to specify a certificate revocation list.")
+		}
+	} else if !curCA && crl != nil {
+		return nil, fault.Validation("A CA reference is required to specify a certificate revocation list.")
+	}
+	if p.has("tls_versions") {
+		versions := p.strings("tls_versions")
+		if p.null("tls_versions") {
+			versions = defaultTLSVersions
+		}
+		if ferr := checkTLSVersions(versions, true); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if p.has("alpn_protocols") && !p.null("alpn_protocols") {
+		if ferr := checkALPN(p.strings("alpn_protocols"), true); ferr != nil {
+			return nil, ferr
+		}
+	}
+	return overrides, nil
+}
+
+func (a *API) deletePool(w http.ResponseWriter, r *http.Request) {
+	ctx, id := r.Context(), chi.URLParam(r, "id")
+	ferr := checkParams(r)
+	var lbID string
+	if ferr == nil {
+		_, lbID, _, ferr = a.poolGraph(ctx, id)
+	}
+	if ferr == nil {
+		_, ferr = a.execute(ctx, lbID, loadbalancer.DeletePool{PoolID: id})
+	}
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	noContent(w, http.StatusNoContent)
+}
