@@ -44,7 +44,9 @@ func NewPecan(status int, format string, args ...any) *Error {
 }
 
 // BadRequest is a wsme-shaped 400.
-func BadRequest(format string, args ...any) *Error { return New(http.StatusBadRequest, format, args...) }
+func BadRequest(format string, args ...any) *Error {
+	return New(http.StatusBadRequest, format, args...)
+}
 
 // Validation is Octavia's ValidationException: 400 "Validation failure: ...".
 func Validation(format string, args ...any) *Error {
