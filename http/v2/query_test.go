@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/octavia-es/octavia-es/http/auth"
+	"github.com/octavia-es/octavia-es/http/fault"
 	"github.com/octavia-es/octavia-es/projections"
 )
 
@@ -42,7 +43,7 @@ func TestParseListOptions(t *testing.T) {
 			projections.ListOptions{Limit: 1000, ProjectID: "p9",
 				Filters: map[string][]string{"name": {"a", "b"}},
 				Tags:    []string{"x", "y", "z"}, NotTagsAny: []string{"q"},
-				Sort:    []projections.SortKey{{Key: "created_at"}, {Key: "id"}}}},
+				Sort: []projections.SortKey{{Key: "created_at"}, {Key: "id"}}}},
 		{"non admin sees its project", "", auth.Identity{ProjectID: "p2"}, projections.ListOptions{Limit: 1000, ProjectID: "p2",
 			Sort: []projections.SortKey{{Key: "created_at"}, {Key: "id"}}}},
 	}
@@ -80,7 +81,7 @@ func TestParseListErrors(t *testing.T) {
 			id = auth.Identity{ProjectID: "mine"}
 		}
 		_, ferr := a.parseList(listRequest(tt.query, id))
-		if ferr == nil || ferr.Message != tt.want || (ferr.Shape == 1) != tt.pecan {
+		if ferr == nil || ferr.Message != tt.want || (ferr.Shape == fault.Pecan) != tt.pecan {
 			t.Errorf("%s: got %+v, want %q (pecan %v)", tt.query, ferr, tt.want, tt.pecan)
 		}
 	}
