@@ -377,6 +377,13 @@ func TestLifecycle(t *testing.T) {
 	if err := pools.BatchUpdateMembers(ctx, gc, pool.ID, batch).ExtractErr(); err != nil {
 		t.Fatalf("batch update members: %v", err)
 	}
+	seen := map[string]bool{}
+	for _, m := range listAt(t, other.get(t, poolPath+"/members"), "members") {
+		seen[fmt.Sprint(m["address"])] = true
+	}
+	if !seen["127.0.0.21"] || !seen["127.0.0.22"] {
+		t.Errorf("members right after the batch lack the new ones: %v", seen)
+	}
 	waitActive(t, other, lb.ID)
 	members := listAt(t, other.get(t, poolPath+"/members"), "members")
 	got := map[string]map[string]any{}
@@ -482,7 +489,7 @@ func checkStatusTree(t *testing.T, c *rawClient, lbID, lnID, poolID, hmID string
 // long enough for a second change to hit Octavia's 409s.
 func TestPendingConflicts(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, serverOptions{NoopDelay: 400 * time.Millisecond})
+	srv := startServer(t, serverOptions{NoopDelay: 600 * time.Millisecond})
 	c := newRawClient(srv.URL, projectA)
 
 	r := c.do(t, request{Method: http.MethodPost, Path: "/v2.0/lbaas/loadbalancers",

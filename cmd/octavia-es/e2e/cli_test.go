@@ -193,7 +193,12 @@ func TestCLI(t *testing.T) {
 	stats := osc.object("loadbalancer", "stats", "show", "lb1")
 	wantFields(t, "stats show", stats, map[string]any{"active_connections": 0, "bytes_in": 0, "bytes_out": 0, "request_errors": 0, "total_connections": 0})
 
-	osc.run("loadbalancer", "member", "delete", "--wait", "p1", "m1")
+	// Children one by one (waiting over HTTP), then the rest by cascade.
+	osc.run("loadbalancer", "member", "delete", "p1", "m1")
+	waitGone(t, api, "/v2/lbaas/pools/"+poolID+"/members/"+memberID)
+	osc.run("loadbalancer", "healthmonitor", "delete", "hm1")
+	waitGone(t, api, "/v2/lbaas/healthmonitors/"+hmID)
+	waitActive(t, api, lbID)
 	if rows := osc.list("loadbalancer", "member", "list", "p1"); len(rows) != 0 {
 		t.Errorf("member list after delete: %v", rows)
 	}
@@ -201,7 +206,7 @@ func TestCLI(t *testing.T) {
 	if rows := osc.list("loadbalancer", "list"); len(rows) != 0 {
 		t.Errorf("loadbalancer list after cascade delete: %v", rows)
 	}
-	for _, path := range []string{"/v2/lbaas/loadbalancers/" + lbID, "/v2/lbaas/listeners/" + lnID, "/v2/lbaas/pools/" + poolID, "/v2/lbaas/healthmonitors/" + hmID} {
+	for _, path := range []string{"/v2/lbaas/loadbalancers/" + lbID, "/v2/lbaas/listeners/" + lnID, "/v2/lbaas/pools/" + poolID} {
 		mustStatus(t, "GET "+path+" after cascade delete", api.get(t, path), http.StatusNotFound)
 	}
 }

@@ -76,7 +76,7 @@ func snapshot(t *testing.T, c *rawClient, g graph) map[string]any {
 
 func TestRestartKeepsState(t *testing.T) {
 	t.Parallel()
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			srv := startServer(t, serverOptions{})
@@ -85,8 +85,8 @@ func TestRestartKeepsState(t *testing.T) {
 			before := snapshot(t, c, g)
 
 			err := srv.stop(sig)
-			if sig == syscall.SIGTERM && exitCode(err) != 0 {
-				t.Errorf("exit after SIGTERM: %v, want status 0", err)
+			if sig != syscall.SIGKILL && exitCode(err) != 0 {
+				t.Errorf("exit after %v: %v, want status 0", sig, err)
 			}
 			srv.restart(serverOptions{})
 
@@ -140,13 +140,37 @@ func TestRestartResumesSaga(t *testing.T) {
 		t.Logf("amphora API not served (%d); the single amphora is not checked", r.Status)
 	}
 
+	tree := objectAt(t, c.get(t, lbPath+"/status"), "statuses")
+	wantFields(t, "status tree of the resumed lb", tree["loadbalancer"].(map[string]any), map[string]any{
+		"id": lbID, "provisioning_status": "ACTIVE", "listeners": []any{},
+	})
+
 	// Settled for good: another restart neither re-provisions nor changes it.
+	// This one is slow again, for the next in-flight change.
 	if err := srv.stop(syscall.SIGTERM); exitCode(err) != 0 {
 		t.Errorf("exit after SIGTERM: %v, want status 0", err)
 	}
-	srv.restart(serverOptions{})
+	srv.restart(serverOptions{NoopDelay: 2 * time.Second})
 	again := objectAt(t, c.get(t, lbPath), "loadbalancer")
 	if !reflect.DeepEqual(again, lb) {
 		t.Errorf("lb changed across a quiet restart:\nbefore %s\nafter  %s", mustJSON(t, lb), mustJSON(t, again))
+	}
+
+	// A child change in flight: killed while the listener's configuration is
+	// being pushed, it settles after the restart.
+	r = c.do(t, request{Method: http.MethodPost, Path: "/v2/lbaas/listeners",
+		Body: `{"listener": {"name": "inflight", "loadbalancer_id": "` + lbID + `", "protocol": "TCP", "protocol_port": 443}}`})
+	mustStatus(t, "create listener", r, http.StatusCreated)
+	lnPath := "/v2/lbaas/listeners/" + objectAt(t, r, "listener")["id"].(string)
+	wantFields(t, "lb before kill", objectAt(t, c.get(t, lbPath), "loadbalancer"), map[string]any{"provisioning_status": "PENDING_UPDATE"})
+	_ = srv.stop(syscall.SIGKILL)
+	srv.restart(serverOptions{})
+	lb = waitActive(t, c, lbID)
+	wantFields(t, "resumed listener", objectAt(t, c.get(t, lnPath), "listener"), map[string]any{"provisioning_status": "ACTIVE", "protocol_port": 443})
+	if lb["vip_address"] != again["vip_address"] {
+		t.Errorf("vip_address changed by a listener change: %v -> %v", again["vip_address"], lb["vip_address"])
+	}
+	if all := listAt(t, c.get(t, "/v2/lbaas/listeners"), "listeners"); len(all) != 1 {
+		t.Errorf("%d listeners after the resumed create, want 1: %s", len(all), mustJSON(t, all))
 	}
 }
