@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -530,6 +531,40 @@ func TestPendingConflicts(t *testing.T) {
 	if s := objectAt(t, c.get(t, lbPath), "loadbalancer")["name"]; s != "slow" {
 		t.Errorf("a refused PUT changed the name to %v", s)
 	}
+
+	// Concurrent updates of an ACTIVE load balancer: exactly one wins, the
+	// others see it PENDING_UPDATE (409); none is lost or applied twice.
+	const racers = 8
+	results := make(chan response, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := c.try(request{Method: http.MethodPut, Path: lbPath, Body: fmt.Sprintf(`{"loadbalancer": {"name": "racer-%d"}}`, i)})
+			if err != nil {
+				r = response{Body: []byte(err.Error())}
+			}
+			results <- r
+		}()
+	}
+	wg.Wait()
+	close(results)
+	var winners []string
+	for r := range results {
+		switch r.Status {
+		case http.StatusOK:
+			winners = append(winners, fmt.Sprint(objectAt(t, r, "loadbalancer")["name"]))
+		case http.StatusConflict:
+			wantFault(t, "losing PUT", r, http.StatusConflict, "Invalid state PENDING_UPDATE of loadbalancer resource "+lbID)
+		default:
+			t.Errorf("concurrent PUT: %s", r)
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d concurrent PUTs succeeded (%v), want exactly 1", len(winners), winners)
+	}
+	wantFields(t, "lb after the race", waitActive(t, c, lbID), map[string]any{"name": winners[0]})
 }
 
 // TestSagaFailure: a driver step that always fails ends in ERROR (never
@@ -647,6 +682,30 @@ func TestValidationErrors(t *testing.T) {
 		t.Run("404/"+tc.name, func(t *testing.T) {
 			r := c.do(t, request{Method: tc.method, Path: tc.path, Body: tc.body})
 			wantFault(t, tc.name, r, http.StatusNotFound, tc.want)
+		})
+	}
+
+	// Errors raised before validation use Pecan's body, not WSME's.
+	pecan := []struct {
+		name, method, path string
+		status             int
+		want               string
+	}{
+		{"bad limit", http.MethodGet, lbs + "?limit=abc", http.StatusBadRequest, "Supplied pagination limit 'abc' is not valid."},
+		{"bad sort direction", http.MethodGet, lbs + "?sort=name:sideways", http.StatusBadRequest, "Supplied sort direction 'sideways' is not valid."},
+		{"unknown path", http.MethodGet, "/v2/lbaas/nothing", http.StatusNotFound, ""},
+		{"method not allowed", http.MethodDelete, lbs, http.StatusMethodNotAllowed, ""},
+	}
+	for _, tc := range pecan {
+		t.Run("pecan/"+tc.name, func(t *testing.T) {
+			r := c.do(t, request{Method: tc.method, Path: tc.path})
+			mustStatus(t, tc.name, r, tc.status)
+			body := r.object(t)
+			wantKeys(t, tc.name, body, "code", "title", "description")
+			wantFields(t, tc.name, body, map[string]any{"code": tc.status})
+			if d, _ := body["description"].(string); !strings.Contains(d, tc.want) {
+				t.Errorf("%s: description %q does not contain %q", tc.name, d, tc.want)
+			}
 		})
 	}
 

@@ -59,6 +59,15 @@ type request struct {
 
 func (c *rawClient) do(t *testing.T, req request) response {
 	t.Helper()
+	r, err := c.try(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.Path, err)
+	}
+	return r
+}
+
+// try is do without the test: safe from any goroutine.
+func (c *rawClient) try(req request) (response, error) {
 	url := req.Path
 	if !strings.HasPrefix(url, "http") {
 		url = c.base + req.Path
@@ -71,7 +80,7 @@ func (c *rawClient) do(t *testing.T, req request) response {
 	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, req.Method, url, body)
 	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, url, err)
+		return response{}, err
 	}
 	if req.Body != "" && !req.NoContentType {
 		hr.Header.Set("Content-Type", "application/json")
@@ -82,14 +91,14 @@ func (c *rawClient) do(t *testing.T, req request) response {
 	}
 	resp, err := c.hc.Do(hr)
 	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, url, err)
+		return response{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: read body: %v", req.Method, url, err)
+		return response{}, fmt.Errorf("read body: %w", err)
 	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
 func (c *rawClient) get(t *testing.T, path string) response {
