@@ -18,6 +18,24 @@ func (a *API) Routes(r chi.Router) {
 	r.Route("/lbaas/pools", a.poolRoutes)
 	r.Route("/lbaas/healthmonitors", a.healthMonitorRoutes)
 	r.Get("/lbaas/providers", a.listProviders)
+	// No flavors or availability zones exist here; the CLI resolves
+	// --flavor and --availability-zone through these lists.
+	r.Get("/lbaas/flavors", emptyList("flavors"))
+	r.Get("/lbaas/flavors/{id}", notFoundResource("Flavor"))
+	r.Get("/lbaas/availabilityzones", emptyList("availability_zones"))
+	r.Get("/lbaas/availabilityzones/{id}", notFoundResource("Availability Zone"))
+}
+
+func emptyList(key string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		fault.WriteJSON(w, http.StatusOK, map[string]any{key: []any{}, key + "_links": []any{}})
+	}
+}
+
+func notFoundResource(resource string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		fault.Write(w, fault.NotFound(resource, chi.URLParam(r, "id")))
+	}
 }
 
 // versionName is GET /v2 and /v2/lbaas: Octavia's V2Controller answers the

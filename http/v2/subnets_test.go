@@ -58,3 +58,21 @@ func TestNeutronNetworksPortsQos(t *testing.T) {
 	e.do(http.MethodGet, "/v2.0/qos/policies?name=x", "").expectStatus(200)
 	e.do(http.MethodGet, "/v2.0/ports/"+unknownID, "").expectStatus(404)
 }
+
+func TestProvidersFlavorsZones(t *testing.T) {
+	e := newEnv(t)
+	providers := e.do(http.MethodGet, "/v2/lbaas/providers", "").expectStatus(200).json()["providers"].([]any)
+	want := []any{
+		map[string]any{"name": "amphora", "description": "The Octavia Amphora driver."},
+		map[string]any{"name": "octavia", "description": "Deprecated alias of the Octavia Amphora driver."},
+	}
+	if !reflect.DeepEqual(providers, want) {
+		t.Errorf("providers %v", providers)
+	}
+	if f := e.do(http.MethodGet, "/v2.0/lbaas/flavors?name=x", "").expectStatus(200).json(); len(f["flavors"].([]any)) != 0 {
+		t.Errorf("flavors %v", f)
+	}
+	e.do(http.MethodGet, "/v2.0/lbaas/flavors/"+unknownID, "").expectFault(404, "Flavor "+unknownID+" not found.")
+	e.do(http.MethodGet, "/v2.0/lbaas/availabilityzones", "").expectStatus(200)
+	e.do(http.MethodGet, "/v2.0/lbaas/availabilityzones/az1", "").expectFault(404, "Availability Zone az1 not found.")
+}
