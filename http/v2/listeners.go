@@ -174,6 +174,9 @@ func (a *API) listenerSpec(ctx context.Context, root *record) (events.Listener, 
 		TLSVersions:             l.strings("tls_versions"),
 		ALPNProtocols:           l.strings("alpn_protocols"),
 	}
+	if spec.InsertHeaders == nil {
+		spec.InsertHeaders = map[string]string{} // Octavia's data model answers {}
+	}
 	if protocol == "TERMINATED_HTTPS" {
 		if spec.TLSCiphers == nil {
 			spec.TLSCiphers = ptr(defaultCiphers)
@@ -266,6 +269,7 @@ func (a *API) updateListener(w http.ResponseWriter, r *http.Request) {
 		"tls_ciphers":            defaultCiphers,
 		"tls_versions":           defaultTLSVersions,
 		"alpn_protocols":         defaultALPN,
+		"insert_headers":         map[string]string{},
 	}))
 	if err != nil {
 		fault.Write(w, a.internal(ctx, "build patch", err))

@@ -26,7 +26,7 @@ func TestCreateListenerDefaults(t *testing.T) {
 		ID: newID, ProjectID: "tenant-a", LoadBalancerID: lbID, Name: ptr("l1"), AdminStateUp: true,
 		Protocol: "HTTP", ProtocolPort: 8080, ConnectionLimit: -1,
 		TimeoutClientData: 50000, TimeoutMemberConnect: 5000, TimeoutMemberData: 50000, TimeoutTCPInspect: 0,
-		ClientAuthentication: "NONE",
+		ClientAuthentication: "NONE", InsertHeaders: map[string]string{},
 	}
 	if !reflect.DeepEqual(spec, want) {
 		t.Errorf("spec\n got %+v\nwant %+v", spec, want)
