@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+
+	amphoranoop "github.com/octavia-es/octavia-es/adapters/amphora/noop"
+	"github.com/octavia-es/octavia-es/adapters/bus"
+	computenoop "github.com/octavia-es/octavia-es/adapters/compute/noop"
+	"github.com/octavia-es/octavia-es/adapters/eventstore/sqlite"
+	"github.com/octavia-es/octavia-es/adapters/network"
+	networknoop "github.com/octavia-es/octavia-es/adapters/network/noop"
+	"github.com/octavia-es/octavia-es/adapters/noopkit"
+	"github.com/octavia-es/octavia-es/commands/loadbalancer"
+	"github.com/octavia-es/octavia-es/events"
+	v2 "github.com/octavia-es/octavia-es/http/v2"
+	"github.com/octavia-es/octavia-es/projections"
+	"github.com/octavia-es/octavia-es/sagas"
+)
+
+// pendingSweepInterval: how often the worker re-drives load balancers the
+// read model shows in PENDING_* (a bus message dropped after its retries
+// must not leave one stuck until the next restart).
+const pendingSweepInterval = 15 * time.Second
+
+// app is the embedded default: every component in one process.
+type app struct {
+	log       *slog.Logger
+	store     *sqlite.Store
+	readModel *projections.ReadModel
+	projector *projections.Projector
+	network   *networknoop.Driver
+	prov      *sagas.Provisioner
+	pubsub    *gochannel.GoChannel
+	router    *message.Router
+	forwarder *bus.Forwarder
+	handler   http.Handler
+	wg        sync.WaitGroup
+}
+
+func openApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err error) {
+	a = &app{log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "events.db")); err != nil {
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	if a.readModel, err = projections.Open(ctx, filepath.Join(cfg.DataDir, "readmodel.db")); err != nil {
+		return nil, fmt.Errorf("open read model: %w", err)
+	}
+	reg := events.NewRegistry()
+	a.projector = projections.NewProjector(a.readModel, a.store, reg, log.With("component", "projector"))
+	commands := loadbalancer.NewHandler(a.store, reg, log.With("component", "commands"))
+
+	faults := noopkit.Config{Delay: cfg.Noop.Delay, FailOn: cfg.Noop.Fail}
+	subnets := make([]network.Subnet, 0, len(cfg.Network.Subnets))
+	for _, s := range cfg.Network.Subnets {
+		subnets = append(subnets, network.Subnet{ID: s.ID, Name: s.Name, NetworkID: s.NetworkID, CIDR: s.CIDR, ProjectID: s.ProjectID, IPVersion: 4})
+	}
+	if a.network, err = networknoop.New(networknoop.Config{Subnets: subnets, Faults: faults}); err != nil {
+		return nil, fmt.Errorf("network driver: %w", err)
+	}
+	comp, err := computenoop.New(computenoop.Config{Faults: faults})
+	if err != nil {
+		return nil, fmt.Errorf("compute driver: %w", err)
+	}
+	amp, err := amphoranoop.New(amphoranoop.Config{Faults: faults})
+	if err != nil {
+		return nil, fmt.Errorf("amphora driver: %w", err)
+	}
+	a.prov, err = sagas.NewProvisioner(commands, sagas.Drivers{
+		Network: a.network, Compute: comp, Amphora: amp,
+		NetworkName: cfg.Drivers.Network, ComputeName: cfg.Drivers.Compute, AmphoraName: cfg.Drivers.Amphora,
+	}, sagas.Config{StepAttempts: cfg.Sagas.StepAttempts, StepBackoff: cfg.Sagas.StepBackoff}, log.With("component", "sagas"))
+	if err != nil {
+		return nil, fmt.Errorf("sagas: %w", err)
+	}
+
+	a.pubsub = bus.NewGoChannel(log)
+	if a.router, err = bus.NewRouter(bus.RouterConfig{}, log); err != nil {
+		return nil, fmt.Errorf("bus router: %w", err)
+	}
+	a.router.AddConsumerHandler("sagas.provisioning", bus.Topic, a.pubsub, bus.EnvelopeHandler(a.prov.HandleEnvelope, log))
+	a.forwarder = bus.NewForwarder(a.store, a.store.Checkpoints(), a.pubsub, bus.Topic, log.With("component", "forwarder"))
+	a.forwarder.Ready = a.router.Running()
+
+	a.handler, err = newHTTPHandler(cfg, v2.Deps{
+		Commands: commands, ReadModel: a.readModel, Events: a.store,
+		Subnets: v2.NetworkSubnets(a.network), Logger: log.With("component", "api"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	return a, nil
+}
+
+// run starts the projector, the bus and the sagas and returns the first
+// error of a component that stopped on its own (nil when ctx ends).
+func (a *app) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	goRun := func(name string, fn func(context.Context) error) {
+		a.wg.Go(func() {
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		})
+	}
+	goRun("projector", a.projector.Run)
+	goRun("bus router", a.router.Run)
+	goRun("forwarder", a.forwarder.Run)
+	goRun("sagas", a.resumeAndSweep)
+	<-ctx.Done()
+	_ = a.router.Close()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// resumeAndSweep waits for the read model to catch up with the store, puts
+// back the VIPs the events hold (the noop network driver keeps them in
+// memory), then drives every load balancer left in PENDING_* to its end —
+// at start-up and then periodically.
+func (a *app) resumeAndSweep(ctx context.Context) error {
+	head, err := a.store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.readModel.WaitFor(ctx, head); err != nil {
+		return err
+	}
+	if err := a.reserveVIPs(ctx); err != nil {
+		return err
+	}
+	tick := time.NewTicker(pendingSweepInterval)
+	defer tick.Stop()
+	for {
+		ids, err := a.readModel.PendingLoadBalancers(ctx)
+		if err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			a.log.Info("resuming load balancers in PENDING_*", "count", len(ids))
+			if err := a.prov.Resume(ctx, ids); err != nil && ctx.Err() == nil {
+				a.log.Error("resume", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (a *app) reserveVIPs(ctx context.Context) error {
+	page, err := a.readModel.ListLoadBalancers(ctx, projections.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list load balancers: %w", err)
+	}
+	for _, lb := range page.Items {
+		if lb.VipAddress == nil || lb.VipSubnetID == nil || lb.VipPortID == nil {
+			continue
+		}
+		vip := network.VIP{Address: *lb.VipAddress, PortID: *lb.VipPortID, SubnetID: *lb.VipSubnetID}
+		if lb.VipNetworkID != nil {
+			vip.NetworkID = *lb.VipNetworkID
+		}
+		if err := a.network.Reserve(lb.ID, vip); err != nil {
+			a.log.Warn("cannot reserve VIP of load balancer", "loadbalancer_id", lb.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+func (a *app) wait() { a.wg.Wait() }
+
+func (a *app) close() {
+	if a.router != nil {
+		_ = a.router.Close()
+	}
+	if a.pubsub != nil {
+		_ = a.pubsub.Close()
+	}
+	if a.readModel != nil {
+		_ = a.readModel.Close()
+	}
+	if a.store != nil {
+		_ = a.store.Close()
+	}
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+)
+
+// serveCommand parses `serve` flags, loads the configuration and runs the
+// all-in-one process until ctx ends (SIGINT/SIGTERM).
+func serveCommand(ctx context.Context, args, env []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration file (default: built-in embedded defaults, as etc/octavia-es.yaml)")
+	listen := fs.String("listen", "", "API address, overrides api.listen")
+	dataDir := fs.String("data-dir", "", "data directory, overrides data_dir")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*configPath, env)
+	if err == nil {
+		if *listen != "" {
+			cfg.API.Listen = *listen
+		}
+		if *dataDir != "" {
+			cfg.DataDir = *dataDir
+		}
+		err = cfg.Validate()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "octavia-es: invalid configuration:\n%v\n", err)
+		return 2
+	}
+	log := newLogger(cfg.Log, stderr)
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("octavia-es stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(c LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serve runs every component of the embedded default until ctx ends, then
+// shuts them down in reverse order: HTTP first (no new commands), then the
+// workers, then the stores.
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	app, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+
+	ln, err := net.Listen("tcp", cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.API.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           app.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	errc := make(chan error, 1)
+	go func() { errc <- app.run(workCtx) }()
+
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	log.Info("octavia-es serving", "version", version(), "listen", ln.Addr().String(),
+		"data_dir", absPath(cfg.DataDir), "drivers", cfg.Drivers)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	log.Info("octavia-es stopping")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	stopWork()
+	app.wait()
+	return runErr
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
