@@ -42,7 +42,7 @@ func RunEventStore(ctx context.Context, repo, benchtime string, raw *strings.Bui
 			es.PayloadBytes = payload
 		}
 		perTx[n] = true
-		es.Pairs = append(es.Pairs, Pair{Append: g.Name, Baseline: fmt.Sprintf("BenchmarkPlainInsert/rows=%d", n), RowsPerTx: n})
+		es.Pairs = append(es.Pairs, Pair{Append: g.Name, Baseline: fmt.Sprintf("BenchmarkPlainInsert/rows=%d/ids=%s", n, idKind(g.Name)), RowsPerTx: n})
 		notes = append(notes, g.Name+": "+how)
 	}
 	if len(es.Pairs) == 0 {
@@ -67,6 +67,17 @@ func RunEventStore(ctx context.Context, repo, benchtime string, raw *strings.Bui
 	}
 	es.Baseline = base
 	return es
+}
+
+// idKind is the kind of event id an append benchmark inserts: random v4
+// UUIDs when its name says the caller supplies them, else the store's own
+// time-ordered v7 ids. It matters: random keys insert all over the unique
+// index on id, time-ordered ones at its end.
+func idKind(appendName string) string {
+	if strings.Contains(appendName, "uuidv4") || strings.Contains(appendName, "v4") {
+		return "v4"
+	}
+	return "v7"
 }
 
 // BaselineFor returns the baseline result paired with the append benchmark name.

@@ -71,20 +71,24 @@ func TestEventStoreTable(t *testing.T) {
 	es := EventStore{
 		Results: ParseGoBench([]byte("BenchmarkAppend/batch=1-2 100 70000 ns/op 14000 events/s\n" +
 			"BenchmarkAppend/batch=10-2 100 500000 ns/op 20000 events/s\n" +
+			"BenchmarkAppend/batch=10/uuidv4-2 100 500000 ns/op 20000 events/s\n" +
 			"BenchmarkReadAll-2 100 3500000 ns/op 140000 events/s\n")),
-		Baseline: ParseGoBench([]byte("BenchmarkPlainInsert/rows=1-2 100 50000 ns/op 167 payload_bytes 20000 rows/s\n" +
-			"BenchmarkPlainInsert/rows=10-2 100 400000 ns/op 167 payload_bytes 25000 rows/s\n")),
+		Baseline: ParseGoBench([]byte("BenchmarkPlainInsert/rows=1/ids=v7-2 100 50000 ns/op 167 payload_bytes 20000 rows/s\n" +
+			"BenchmarkPlainInsert/rows=10/ids=v7-2 100 400000 ns/op 167 payload_bytes 25000 rows/s\n" +
+			"BenchmarkPlainInsert/rows=10/ids=v4-2 100 400000 ns/op 167 payload_bytes 40000 rows/s\n")),
 		Pairs: []Pair{
-			{Append: "BenchmarkAppend/batch=1", Baseline: "BenchmarkPlainInsert/rows=1", RowsPerTx: 1},
-			{Append: "BenchmarkAppend/batch=10", Baseline: "BenchmarkPlainInsert/rows=10", RowsPerTx: 10},
+			{Append: "BenchmarkAppend/batch=1", Baseline: "BenchmarkPlainInsert/rows=1/ids=v7", RowsPerTx: 1},
+			{Append: "BenchmarkAppend/batch=10", Baseline: "BenchmarkPlainInsert/rows=10/ids=v7", RowsPerTx: 10},
+			{Append: "BenchmarkAppend/batch=10/uuidv4", Baseline: "BenchmarkPlainInsert/rows=10/ids=v4", RowsPerTx: 10},
 		},
 		PayloadBytes: 167,
 	}
 	tab := eventStoreTable(es)
 	want := map[string]string{ // benchmark -> ratio cell
-		"BenchmarkAppend/batch=1":  "0.70×",
-		"BenchmarkAppend/batch=10": "0.80×",
-		"BenchmarkReadAll":         "",
+		"BenchmarkAppend/batch=1":         "0.70×",
+		"BenchmarkAppend/batch=10":        "0.80×",
+		"BenchmarkAppend/batch=10/uuidv4": "0.50×",
+		"BenchmarkReadAll":                "",
 	}
 	if len(tab.Rows) != len(want) {
 		t.Fatalf("%d rows, want %d: %v", len(tab.Rows), len(want), tab.Rows)

@@ -135,7 +135,7 @@ func eventStoreTable(es EventStore) Table {
 			baseCell = "not run"
 			if base, perTx, ok := es.BaselineFor(g.Name); ok {
 				baseRate, _ := base.PerSecond("rows/s")
-				baseCell = fmt.Sprintf("plain INSERT %d B × %d/tx: %s rows/s", es.PayloadBytes, perTx, fmtRate(baseRate))
+				baseCell = fmt.Sprintf("plain INSERT %d B × %d/tx, %s ids: %s rows/s", es.PayloadBytes, perTx, idKind(g.Name), fmtRate(baseRate))
 				ratio = fmtRatio(rate, baseRate)
 			}
 		}
