@@ -75,6 +75,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
+	return execute(ctx, o, DefaultPlan(o.lbs, o.workers), stdout, stderr)
+}
+
+// execute runs what o asks for with the API plan p and prints the report.
+func execute(ctx context.Context, o options, p Plan, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	if err := os.MkdirAll(o.out, 0o750); err != nil {
 		fmt.Fprintln(stderr, "loadgen:", err)
@@ -91,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	if !o.skipAPI {
-		if err := runAPI(ctx, o, &r, log); err != nil {
+		if err := runAPI(ctx, o, p, &r, log); err != nil {
 			fmt.Fprintln(stderr, "loadgen:", err)
 			r.Problems = append(r.Problems, err.Error())
 		}
@@ -118,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // runAPI starts the server (unless -url) and runs the API plan against it.
-func runAPI(ctx context.Context, o options, r *Result, log *slog.Logger) error {
+func runAPI(ctx context.Context, o options, p Plan, r *Result, log *slog.Logger) error {
 	subnet := o.subnet
 	if subnet == "" {
 		subnet = subnetFromConfig(o.config)
@@ -140,9 +145,9 @@ func runAPI(ctx context.Context, o options, r *Result, log *slog.Logger) error {
 		base = srv.URL
 	}
 	r.Server = base
-	c := NewClient(base, o.project, subnet, o.workers+1)
+	c := NewClient(base, o.project, subnet, p.Workers+1)
 	defer c.Close()
-	phases, problems := RunAPI(ctx, c, DefaultPlan(o.lbs, o.workers), log)
+	phases, problems := RunAPI(ctx, c, p, log)
 	r.Phases, r.Problems = phases, append(r.Problems, problems...)
 	if srv != nil {
 		r.DataBytes = srv.DataBytes()

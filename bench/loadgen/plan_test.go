@@ -141,17 +141,18 @@ func TestRunAPIAgainstFake(t *testing.T) {
 	}
 }
 
-// TestRunEndToEnd drives main's run against the fake with -url, as
-// `make bench` does against the real binary, and checks the JSON it writes.
+// TestRunEndToEnd drives main's flow against the fake with -url, as
+// `make bench` does against the real binary (with a smaller plan), and
+// checks the table it prints and the JSON it writes.
 func TestRunEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("about 10 s of bounded load loops")
-	}
 	f, c := newFake(t, time.Millisecond, 0)
 	dir := t.TempDir()
+	o, err := parseFlags([]string{"-url", c.base, "-out", dir, "-lbs", "60", "-workers", "2", "-skip-gobench"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-url", c.base, "-out", dir, "-lbs", "150", "-workers", "2", "-skip-gobench"}, &stdout, &stderr)
-	if code != 0 {
+	if code := execute(context.Background(), o, quickPlan(o.lbs), &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "latest.json"))
@@ -162,12 +163,17 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Phases) != 2 || r.Phases[1].LBs != 150 || r.Phases[1].Create == nil || f.posts < 150 {
+	if len(r.Phases) != 2 || r.Phases[1].LBs != 60 || r.Phases[1].Create == nil || f.posts < 60 {
 		t.Fatalf("phases %+v, posts %d", r.Phases, f.posts)
 	}
 	t.Log("\n" + stdout.String()) // the table, for go test -v
-	if !strings.Contains(stdout.String(), "POST LB → ACTIVE seq") {
-		t.Fatalf("table not printed:\n%s", stdout.String())
+	for _, want := range []string{"POST LB → ACTIVE seq", "not run (-skip-gobench)", "JSON: "} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if table, err := os.ReadFile(filepath.Join(dir, "latest.txt")); err != nil || !strings.Contains(stdout.String(), string(table)) {
+		t.Errorf("latest.txt is not the printed table (%v)", err)
 	}
 }
 
