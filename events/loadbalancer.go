@@ -31,6 +31,9 @@ type Amphora struct {
 	ComputeDriver  string  `json:"compute_driver"`
 	NetworkDriver  string  `json:"network_driver"`
 	AmphoraDriver  string  `json:"amphora_driver"`
+	// AgentPort is the amphora agent's API port on LBNetworkIP (0: the
+	// amphora driver's default port).
+	AgentPort int `json:"agent_port,omitempty"`
 }
 
 // --- tenant intent -------------------------------------------------------
