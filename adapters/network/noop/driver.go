@@ -12,13 +12,10 @@ package noop
 import (
 	"context"
 	"fmt"
-	"net/netip"
-	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/octavia-es/octavia-es/adapters/network"
+	"github.com/octavia-es/octavia-es/adapters/network/internal/vipalloc"
 	"github.com/octavia-es/octavia-es/adapters/noopkit"
 )
 
@@ -32,27 +29,10 @@ const (
 	OpListSubnets = "network.list_subnets"
 )
 
-// portNamespace makes VIP port ids a function of the load balancer id.
-var portNamespace = uuid.MustParse("6f1d3c2a-5b4e-4f7a-9c8d-0e1f2a3b4c5d")
-
-type subnet struct {
-	network.Subnet
-	prefix  netip.Prefix
-	gateway netip.Addr // zero: none
-	cursor  netip.Addr // where the next scan for a free address starts
-}
-
 // Driver is the noop network driver. Safe for concurrent use.
 type Driver struct {
-	rec *noopkit.Recorder
-
-	subnets []*subnet
-	byID    map[string]*subnet
-
-	mu    sync.Mutex
-	byLB  map[string]network.VIP           // load balancer id -> its VIP
-	used  map[string]map[netip.Addr]string // subnet id -> address -> load balancer id
-	ports map[string]string                // port id -> load balancer id
+	rec   *noopkit.Recorder
+	alloc *vipalloc.Allocator
 }
 
 // New returns a driver serving cfg's subnets (DefaultConfig's when none).
@@ -64,60 +44,11 @@ func New(cfg Config) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Driver{
-		rec:   rec,
-		byID:  map[string]*subnet{},
-		byLB:  map[string]network.VIP{},
-		used:  map[string]map[netip.Addr]string{},
-		ports: map[string]string{},
-	}
-	for i, s := range cfg.Subnets {
-		sn, err := parseSubnet(s)
-		if err != nil {
-			return nil, fmt.Errorf("noop network: subnet %d: %w", i, err)
-		}
-		if _, dup := d.byID[sn.ID]; dup {
-			return nil, fmt.Errorf("noop network: duplicate subnet id %q", sn.ID)
-		}
-		d.subnets = append(d.subnets, sn)
-		d.byID[sn.ID] = sn
-		d.used[sn.ID] = map[netip.Addr]string{}
-	}
-	return d, nil
-}
-
-func parseSubnet(s network.Subnet) (*subnet, error) {
-	if s.ID == "" {
-		return nil, fmt.Errorf("missing id")
-	}
-	prefix, err := netip.ParsePrefix(s.CIDR)
+	alloc, err := vipalloc.New(cfg.Subnets, nil)
 	if err != nil {
-		return nil, fmt.Errorf("cidr: %w", err)
+		return nil, fmt.Errorf("noop network: %w", err)
 	}
-	prefix = prefix.Masked()
-	s.CIDR = prefix.String()
-	version := 4
-	if prefix.Addr().Is6() {
-		version = 6
-	}
-	if s.IPVersion == 0 {
-		s.IPVersion = version
-	}
-	if s.IPVersion != version {
-		return nil, fmt.Errorf("ip_version %d does not match cidr %s", s.IPVersion, s.CIDR)
-	}
-	sn := &subnet{Subnet: s, prefix: prefix, cursor: prefix.Addr()}
-	if s.GatewayIP != "" {
-		gw, err := netip.ParseAddr(s.GatewayIP)
-		if err != nil {
-			return nil, fmt.Errorf("gateway_ip: %w", err)
-		}
-		if !prefix.Contains(gw) {
-			return nil, fmt.Errorf("gateway_ip %s outside %s", gw, prefix)
-		}
-		sn.gateway = gw
-	}
-	return sn, nil
+	return &Driver{rec: rec, alloc: alloc}, nil
 }
 
 // AllocateVIP implements network.Driver.
@@ -126,35 +57,10 @@ func (d *Driver) AllocateVIP(ctx context.Context, req network.VIPRequest) (netwo
 		req.LoadBalancerID, req.SubnetID, req.NetworkID, req.Address, req.PortID)); err != nil {
 		return network.VIP{}, err
 	}
-	if req.LoadBalancerID == "" {
-		return network.VIP{}, fmt.Errorf("noop network: allocate VIP: missing load balancer id")
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if vip, ok := d.byLB[req.LoadBalancerID]; ok {
-		return vip, nil
-	}
-	sn, err := d.pickSubnet(req)
+	vip, err := d.alloc.Allocate(req)
 	if err != nil {
-		return network.VIP{}, err
+		return network.VIP{}, fmt.Errorf("noop network: %w", err)
 	}
-	portID := req.PortID
-	if portID == "" {
-		portID = uuid.NewSHA1(portNamespace, []byte(req.LoadBalancerID)).String()
-	}
-	if owner, ok := d.ports[portID]; ok && owner != req.LoadBalancerID {
-		return network.VIP{}, fmt.Errorf("port %s: %w", portID, network.ErrAddressInUse)
-	}
-	var addr netip.Addr
-	if req.Address != "" {
-		if addr, err = d.requested(sn, req.Address, req.LoadBalancerID); err != nil {
-			return network.VIP{}, err
-		}
-	} else if addr, err = d.free(sn); err != nil {
-		return network.VIP{}, err
-	}
-	vip := network.VIP{Address: addr.String(), PortID: portID, SubnetID: sn.ID, NetworkID: sn.NetworkID}
-	d.hold(req.LoadBalancerID, sn, addr, vip)
 	return vip, nil
 }
 
@@ -162,27 +68,7 @@ func (d *Driver) AllocateVIP(ctx context.Context, req network.VIPRequest) (netwo
 // events say is held by loadBalancerID. Reserving the same VIP again is not
 // an error; an address held by another load balancer is ErrAddressInUse.
 func (d *Driver) Reserve(loadBalancerID string, vip network.VIP) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	sn, ok := d.byID[vip.SubnetID]
-	if !ok {
-		return fmt.Errorf("reserve %s: %w", vip.SubnetID, network.ErrSubnetNotFound)
-	}
-	addr, err := netip.ParseAddr(vip.Address)
-	if err != nil || !sn.prefix.Contains(addr) {
-		return fmt.Errorf("reserve %q on %s: %w", vip.Address, sn.CIDR, network.ErrInvalidAddress)
-	}
-	if owner, ok := d.used[sn.ID][addr]; ok && owner != loadBalancerID {
-		return fmt.Errorf("reserve %s: %w", addr, network.ErrAddressInUse)
-	}
-	if held, ok := d.byLB[loadBalancerID]; ok {
-		d.unhold(loadBalancerID, held)
-	}
-	if vip.NetworkID == "" {
-		vip.NetworkID = sn.NetworkID
-	}
-	d.hold(loadBalancerID, sn, addr, vip)
-	return nil
+	return d.alloc.Reserve(loadBalancerID, vip)
 }
 
 // ReleaseVIP implements network.Driver.
@@ -190,11 +76,7 @@ func (d *Driver) ReleaseVIP(ctx context.Context, loadBalancerID, portID string) 
 	if err := d.rec.Do(ctx, "release_vip", fmt.Sprintf("lb=%s port=%s", loadBalancerID, portID)); err != nil {
 		return err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if vip, ok := d.byLB[loadBalancerID]; ok && vip.PortID == portID {
-		d.unhold(loadBalancerID, vip)
-	}
+	d.alloc.Release(loadBalancerID, portID)
 	return nil
 }
 
@@ -203,11 +85,7 @@ func (d *Driver) GetSubnet(ctx context.Context, id string) (network.Subnet, erro
 	if err := d.rec.Do(ctx, "get_subnet", "id="+id); err != nil {
 		return network.Subnet{}, err
 	}
-	sn, ok := d.byID[id]
-	if !ok {
-		return network.Subnet{}, fmt.Errorf("subnet %s: %w", id, network.ErrSubnetNotFound)
-	}
-	return sn.Subnet, nil
+	return d.alloc.Subnet(id)
 }
 
 // ListSubnets implements network.Driver.
@@ -215,11 +93,7 @@ func (d *Driver) ListSubnets(ctx context.Context) ([]network.Subnet, error) {
 	if err := d.rec.Do(ctx, "list_subnets", ""); err != nil {
 		return nil, err
 	}
-	out := make([]network.Subnet, len(d.subnets))
-	for i, sn := range d.subnets {
-		out[i] = sn.Subnet
-	}
-	return out, nil
+	return d.alloc.Subnets(), nil
 }
 
 // Calls returns every call recorded so far.
@@ -236,86 +110,6 @@ func (d *Driver) FailNext(op string, n int, err error) { d.rec.FailNext(op, n, e
 
 // ClearFailures removes every injected failure.
 func (d *Driver) ClearFailures() { d.rec.ClearFailures() }
-
-func (d *Driver) pickSubnet(req network.VIPRequest) (*subnet, error) {
-	if req.SubnetID != "" {
-		sn, ok := d.byID[req.SubnetID]
-		if !ok {
-			return nil, fmt.Errorf("subnet %s: %w", req.SubnetID, network.ErrSubnetNotFound)
-		}
-		if req.NetworkID != "" && req.NetworkID != sn.NetworkID {
-			return nil, fmt.Errorf("subnet %s on network %s: %w", req.SubnetID, req.NetworkID, network.ErrSubnetNotFound)
-		}
-		return sn, nil
-	}
-	for _, sn := range d.subnets {
-		if req.NetworkID == "" || sn.NetworkID == req.NetworkID {
-			return sn, nil
-		}
-	}
-	return nil, fmt.Errorf("a subnet on network %q: %w", req.NetworkID, network.ErrSubnetNotFound)
-}
-
-func (d *Driver) requested(sn *subnet, address, lbID string) (netip.Addr, error) {
-	addr, err := netip.ParseAddr(address)
-	if err != nil || !sn.usable(addr) {
-		return netip.Addr{}, fmt.Errorf("%q on %s: %w", address, sn.CIDR, network.ErrInvalidAddress)
-	}
-	if owner, ok := d.used[sn.ID][addr]; ok && owner != lbID {
-		return netip.Addr{}, fmt.Errorf("%s: %w", addr, network.ErrAddressInUse)
-	}
-	return addr, nil
-}
-
-// free scans from the subnet's cursor, wrapping once, for an unused address.
-func (d *Driver) free(sn *subnet) (netip.Addr, error) {
-	start := sn.cursor
-	a := start
-	for {
-		a = a.Next()
-		if !a.IsValid() || !sn.prefix.Contains(a) {
-			a = sn.prefix.Addr()
-		}
-		if sn.usable(a) {
-			if _, taken := d.used[sn.ID][a]; !taken {
-				sn.cursor = a
-				return a, nil
-			}
-		}
-		if a == start {
-			return netip.Addr{}, fmt.Errorf("%s: %w", sn.CIDR, network.ErrNoFreeAddress)
-		}
-	}
-}
-
-// usable: a host address of the subnet (not its network address, IPv4
-// broadcast or gateway).
-func (sn *subnet) usable(a netip.Addr) bool {
-	if !sn.prefix.Contains(a) || a == sn.prefix.Addr() || a == sn.gateway {
-		return false
-	}
-	if a.Is4() {
-		next := a.Next()
-		if !next.IsValid() || !sn.prefix.Contains(next) {
-			return false // broadcast
-		}
-	}
-	return true
-}
-
-func (d *Driver) hold(lbID string, sn *subnet, addr netip.Addr, vip network.VIP) {
-	d.byLB[lbID] = vip
-	d.used[sn.ID][addr] = lbID
-	d.ports[vip.PortID] = lbID
-}
-
-func (d *Driver) unhold(lbID string, vip network.VIP) {
-	delete(d.byLB, lbID)
-	delete(d.ports, vip.PortID)
-	if addr, err := netip.ParseAddr(vip.Address); err == nil {
-		delete(d.used[vip.SubnetID], addr)
-	}
-}
 
 // SetDelay changes the delay added to every later call.
 func (d *Driver) SetDelay(delay time.Duration) { d.rec.SetDelay(delay) }
