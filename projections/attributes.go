@@ -34,6 +34,8 @@ func docAttr(name string, k attrKind) attr {
 type resource struct {
 	table table
 	attrs map[string]attr
+	// noTags: the model has no tags; Octavia ignores tag filters on it.
+	noTags bool
 }
 
 // common attributes every resource has.
@@ -116,3 +118,31 @@ var healthMonitors = resource{table: tHealthMonitors, attrs: commonAttrs(map[str
 	"http_version":     docAttr("http_version", kFloat),
 	"domain_name":      docAttr("domain_name", kText),
 })}
+
+// amphorae: the attributes of Octavia's Amphora data model (loadbalancer_id
+// is translated to load_balancer_id, both accepted) plus project_id, which
+// Octavia applies to the amphora's load balancer.
+var amphorae = resource{table: tAmphorae, noTags: true, attrs: map[string]attr{
+	"id":               col("id", kText),
+	"project_id":       col("project_id", kText),
+	"loadbalancer_id":  col("loadbalancer_id", kText),
+	"load_balancer_id": col("loadbalancer_id", kText),
+	"compute_id":       col("compute_id", kText),
+	"status":           col("status", kText),
+	"role":             nullableCol("role", kText),
+	"lb_network_ip":    nullableCol("lb_network_ip", kText),
+	"created_at":       col("created_at", kTime),
+	"updated_at":       nullableCol("updated_at", kTime),
+	"vrrp_ip":          docAttr("vrrp_ip", kText),
+	"ha_ip":            docAttr("ha_ip", kText),
+	"vrrp_port_id":     docAttr("vrrp_port_id", kText),
+	"ha_port_id":       docAttr("ha_port_id", kText),
+	"cert_expiration":  docAttr("cert_expiration", kTime),
+	"cert_busy":        docAttr("cert_busy", kBool),
+	"vrrp_interface":   docAttr("vrrp_interface", kText),
+	"vrrp_id":          docAttr("vrrp_id", kInt),
+	"vrrp_priority":    docAttr("vrrp_priority", kInt),
+	"cached_zone":      docAttr("cached_zone", kText),
+	"image_id":         docAttr("image_id", kText),
+	"compute_flavor":   docAttr("compute_flavor", kText),
+}}

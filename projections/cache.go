@@ -12,6 +12,9 @@ type graph struct {
 	version int64 // stream version of the last event folded
 	state   loadbalancer.State
 	written map[rowKey]row // rows as committed; nil = unknown (replace all)
+	// amphorae holds the times of the state's amphorae (the aggregate keeps
+	// none); nil until the first event is folded.
+	amphorae map[string]AmphoraTimes
 }
 
 // graphCache is a bounded LRU of graphs by stream. Not safe for concurrent

@@ -272,7 +272,9 @@ func filterConds(res resource, o ListOptions) ([]cond, error) {
 		}
 		conds = append(conds, equalAny(a, vals))
 	}
-	conds = append(conds, tagConds(tags)...)
+	if !res.noTags {
+		conds = append(conds, tagConds(tags)...)
+	}
 	return conds, nil
 }
 

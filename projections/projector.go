@@ -165,7 +165,7 @@ func (p *Projector) apply(ctx context.Context, batch []events.Envelope) (err err
 	next := make(map[string]map[rowKey]row, len(order))
 	for _, stream := range order {
 		g := touched[stream]
-		rows, err := renderRows(g.state)
+		rows, err := renderGraph(g)
 		if err != nil {
 			return fmt.Errorf("projections: %s: %w", stream, err)
 		}
@@ -246,7 +246,12 @@ func evolve(g *graph, env events.Envelope, ev events.Event) (err error) {
 			err = fmt.Errorf("projections: evolve %s v%d (%s): panic: %v", env.Stream, env.Version, env.Type, r)
 		}
 	}()
+	opBefore, oldBefore := g.state.Operation, g.state.FailoverOld
 	g.state = loadbalancer.Evolve(g.state, env.Version, env.Time, ev)
 	g.version = env.Version
+	if g.amphorae == nil {
+		g.amphorae = map[string]AmphoraTimes{}
+	}
+	trackAmphorae(g.amphorae, g.state, env.Time, opBefore, oldBefore)
 	return nil
 }

@@ -7,7 +7,8 @@ import (
 	"github.com/octavia-es/octavia-es/commands/loadbalancer"
 )
 
-// table indexes resourceTables; statusTable is the status_trees table.
+// table indexes resourceTables; statusTable is the status_trees table and
+// tAmphorae the amphorae table (columns of their own, see schema.go).
 type table int
 
 const (
@@ -17,11 +18,19 @@ const (
 	tMembers
 	tHealthMonitors
 	statusTable
+	tAmphorae
 )
 
+// lastTable is the highest table index: loops over every table of a graph
+// end here.
+const lastTable = tAmphorae
+
 func (t table) String() string {
-	if t == statusTable {
+	switch t {
+	case statusTable:
 		return "status_trees"
+	case tAmphorae:
+		return "amphorae"
 	}
 	return resourceTables[t]
 }
@@ -39,6 +48,14 @@ type row struct {
 	updatedAt                               *string
 	tags                                    string // JSON array
 	doc                                     string
+	amp                                     amphoraColumns // tAmphorae only
+}
+
+// amphoraColumns are the amphorae table's own columns (a row's
+// provisioning holds the amphora status, createdAt and updatedAt its times).
+type amphoraColumns struct {
+	computeID, role, lbNetworkIP                string
+	computeDriver, networkDriver, amphoraDriver string
 }
 
 func (r row) equal(o row) bool {
@@ -47,6 +64,45 @@ func (r row) equal(o row) bool {
 	}
 	r.updatedAt, o.updatedAt = nil, nil
 	return r == o
+}
+
+// renderGraph renders the rows of a graph as the projector stores them: its
+// objects (renderRows) and its amphorae.
+func renderGraph(g *graph) (map[rowKey]row, error) {
+	rows, err := renderRows(g.state)
+	if err != nil {
+		return nil, err
+	}
+	if err := renderAmphoraRows(rows, g.state, g.amphorae); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// renderAmphoraRows adds the rows of the amphorae of a visible graph.
+func renderAmphoraRows(rows map[rowKey]row, s loadbalancer.State, times map[string]AmphoraTimes) error {
+	if !s.Exists || s.Gone {
+		return nil
+	}
+	for id, a := range s.Amphorae {
+		v, ok := RenderAmphora(s, id, times[id])
+		if !ok {
+			continue
+		}
+		doc, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("render amphora %s: %w", id, err)
+		}
+		rows[rowKey{tAmphorae, id}] = row{
+			projectID: s.LoadBalancer.Spec.ProjectID, loadBalancerID: s.LoadBalancerID(),
+			provisioning: v.Status, createdAt: v.CreatedAt, updatedAt: v.UpdatedAt, doc: string(doc),
+			amp: amphoraColumns{
+				computeID: a.ComputeID, role: a.Role, lbNetworkIP: deref(a.LBNetworkIP),
+				computeDriver: a.ComputeDriver, networkDriver: a.NetworkDriver, amphoraDriver: a.AmphoraDriver,
+			},
+		}
+	}
+	return nil
 }
 
 // renderRows renders every visible object of a graph. A graph that was

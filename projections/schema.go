@@ -4,12 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 )
 
 // schemaVersion is stored in PRAGMA user_version. The read model is derived
 // data: a file of another version is emptied and rebuilt from position 0, so
-// a schema change never needs a migration.
-const schemaVersion = 1
+// a schema change never needs a migration. Version 2 added amphorae.
+const schemaVersion = 2
 
 // resourceTables all have the same columns: the ones list queries filter or
 // sort on without parsing JSON, plus doc, the rendered view served as is.
@@ -56,6 +57,26 @@ func schemaStatements() []string {
 			loadbalancer_id TEXT PRIMARY KEY,
 			doc             TEXT NOT NULL
 		)`,
+		// Amphorae (issue #3): the admin API lists them; the health manager
+		// finds an amphora's load balancer and driver here.
+		`CREATE TABLE IF NOT EXISTS amphorae (
+			id              TEXT PRIMARY KEY,
+			project_id      TEXT NOT NULL, -- the load balancer's (Octavia's project_id filter)
+			loadbalancer_id TEXT NOT NULL,
+			compute_id      TEXT NOT NULL DEFAULT '',
+			role            TEXT,
+			status          TEXT NOT NULL,
+			lb_network_ip   TEXT,
+			compute_driver  TEXT NOT NULL DEFAULT '',
+			network_driver  TEXT NOT NULL DEFAULT '',
+			amphora_driver  TEXT NOT NULL DEFAULT '',
+			created_at      TEXT NOT NULL,
+			updated_at      TEXT,
+			doc             TEXT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS amphorae_created ON amphorae (created_at, id)`,
+		`CREATE INDEX IF NOT EXISTS amphorae_created_rev ON amphorae (created_at, id DESC)`,
+		`CREATE INDEX IF NOT EXISTS amphorae_lb ON amphorae (loadbalancer_id)`,
 		`CREATE TABLE IF NOT EXISTS checkpoint (
 			name     TEXT PRIMARY KEY,
 			position INTEGER NOT NULL
@@ -70,6 +91,18 @@ func schemaStatements() []string {
 			total_connections  INTEGER NOT NULL DEFAULT 0,
 			request_errors     INTEGER NOT NULL DEFAULT 0,
 			PRIMARY KEY (kind, id)
+		)`,
+		// Per amphora and listener (Octavia's listener_statistics rows), for
+		// GET /v2/octavia/amphorae/{id}/stats. Written by the health manager.
+		`CREATE TABLE IF NOT EXISTS amphora_stats (
+			amphora_id         TEXT NOT NULL,
+			listener_id        TEXT NOT NULL,
+			bytes_in           INTEGER NOT NULL DEFAULT 0,
+			bytes_out          INTEGER NOT NULL DEFAULT 0,
+			active_connections INTEGER NOT NULL DEFAULT 0,
+			total_connections  INTEGER NOT NULL DEFAULT 0,
+			request_errors     INTEGER NOT NULL DEFAULT 0,
+			PRIMARY KEY (amphora_id, listener_id)
 		)`,
 	)
 	return stmts
@@ -89,7 +122,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	defer func() { _ = tx.Rollback() }()
 	if v != 0 && v != schemaVersion {
 		// stats are not derived from events: keep them across a rebuild.
-		for _, t := range append(resourceTables, "status_trees", "checkpoint") {
+		for _, t := range append(slices.Clone(resourceTables), "status_trees", "amphorae", "checkpoint") {
 			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
 				return fmt.Errorf("projections: drop %s: %w", t, err)
 			}

@@ -10,9 +10,9 @@ import (
 // writeStmts are prepared once on the single write connection; each
 // transaction binds them with tx.StmtContext.
 type writeStmts struct {
-	upsert      [statusTable + 1]*sql.Stmt
-	deleteRow   [statusTable + 1]*sql.Stmt
-	deleteGraph [statusTable + 1]*sql.Stmt
+	upsert      [lastTable + 1]*sql.Stmt
+	deleteRow   [lastTable + 1]*sql.Stmt
+	deleteGraph [lastTable + 1]*sql.Stmt
 	checkpoint  *sql.Stmt
 }
 
@@ -52,6 +52,24 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	w.deleteGraph[statusTable] = w.deleteRow[statusTable]
+	if err := prep(&w.upsert[tAmphorae], `INSERT INTO amphorae
+		(id, project_id, loadbalancer_id, compute_id, role, status, lb_network_ip,
+		compute_driver, network_driver, amphora_driver, created_at, updated_at, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET
+		project_id = excluded.project_id, loadbalancer_id = excluded.loadbalancer_id,
+		compute_id = excluded.compute_id, role = excluded.role, status = excluded.status,
+		lb_network_ip = excluded.lb_network_ip, compute_driver = excluded.compute_driver,
+		network_driver = excluded.network_driver, amphora_driver = excluded.amphora_driver,
+		created_at = excluded.created_at, updated_at = excluded.updated_at, doc = excluded.doc`); err != nil {
+		return err
+	}
+	if err := prep(&w.deleteRow[tAmphorae], `DELETE FROM amphorae WHERE id = ?`); err != nil {
+		return err
+	}
+	if err := prep(&w.deleteGraph[tAmphorae], `DELETE FROM amphorae WHERE loadbalancer_id = ?`); err != nil {
+		return err
+	}
 	return prep(&w.checkpoint, `INSERT INTO checkpoint (name, position) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET position = excluded.position`)
 }
@@ -94,7 +112,7 @@ func (w *writeTx) exec(s *sql.Stmt, args ...any) error {
 // upserted. With prev unknown every row of the graph is replaced.
 func (w *writeTx) writeGraph(lbID string, prev, next map[rowKey]row) error {
 	if prev == nil {
-		for t := tLoadBalancers; t <= statusTable; t++ {
+		for t := tLoadBalancers; t <= lastTable; t++ {
 			if err := w.exec(w.stmts.deleteGraph[t], lbID); err != nil {
 				return fmt.Errorf("projections: clear %s of %s: %w", t, lbID, err)
 			}
@@ -112,9 +130,15 @@ func (w *writeTx) writeGraph(lbID string, prev, next map[rowKey]row) error {
 			continue
 		}
 		var err error
-		if k.table == statusTable {
+		switch k.table {
+		case statusTable:
 			err = w.exec(w.stmts.upsert[statusTable], k.id, r.doc)
-		} else {
+		case tAmphorae:
+			a := r.amp
+			err = w.exec(w.stmts.upsert[tAmphorae], k.id, r.projectID, r.loadBalancerID, a.computeID,
+				nullable(a.role), r.provisioning, nullable(a.lbNetworkIP), a.computeDriver, a.networkDriver,
+				a.amphoraDriver, r.createdAt, r.updatedAt, r.doc)
+		default:
 			err = w.exec(w.stmts.upsert[k.table], k.id, r.projectID, r.loadBalancerID, r.poolID, r.name,
 				r.provisioning, r.operating, r.createdAt, r.updatedAt, r.tags, r.doc)
 		}
@@ -140,3 +164,11 @@ func (w *writeTx) commit() error {
 }
 
 func (w *writeTx) rollback() { _ = w.tx.Rollback() }
+
+// nullable stores "" as NULL (a column Octavia leaves null when unset).
+func nullable(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
