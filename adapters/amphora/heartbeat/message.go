@@ -11,9 +11,13 @@ const Version = 3
 
 // Message is one heartbeat.
 type Message struct {
-	AmphoraID string              `json:"id"`
-	Seq       uint64              `json:"seq"` // strictly increasing per agent run; a replay is dropped
-	Version   int                 `json:"ver"`
+	AmphoraID string `json:"id"`
+	Seq       uint64 `json:"seq"` // strictly increasing per agent run; a replay is dropped
+	Version   int    `json:"ver"`
+	// BootID is random per agent run (an octavia-es addition; Octavia's
+	// receiver ignores unknown keys). It lets a receiver tell a restarted
+	// agent from a replay when Seq goes backwards: see Receiver.
+	BootID    string              `json:"boot_id,omitempty"`
 	Listeners map[string]Listener `json:"listeners"`
 	// Pools are keyed "<pool_id>:<listener_id>" as Octavia's.
 	Pools map[string]Pool `json:"pools"`
