@@ -20,19 +20,44 @@ type Patch map[string]json.RawMessage
 // --- tenant commands ----------------------------------------------------
 
 // CreateLoadBalancer: Spec is complete (ids, defaults filled by the caller).
-type CreateLoadBalancer struct{ Spec events.LoadBalancer }
+// Pools and Listeners make it Octavia's single-call ("fully populated")
+// create: they are created with the load balancer, all or nothing,
+// listeners referring to those pools by id.
+type CreateLoadBalancer struct {
+	Spec      events.LoadBalancer
+	Pools     []PoolGraph
+	Listeners []events.Listener
+}
+
+// PoolGraph is a pool created together with its health monitor and members.
+type PoolGraph struct {
+	Spec          events.Pool
+	HealthMonitor *events.HealthMonitor
+	Members       []events.Member
+}
 type UpdateLoadBalancer struct{ Patch Patch }
 type DeleteLoadBalancer struct{ Cascade bool }
 type FailoverLoadBalancer struct{}
 
-type CreateListener struct{ Spec events.Listener }
+// CreateListener: with DefaultPool, the pool (with its monitor and members)
+// is created in the same append and becomes the listener's default pool.
+type CreateListener struct {
+	Spec        events.Listener
+	DefaultPool *PoolGraph
+}
 type UpdateListener struct {
 	ListenerID string
 	Patch      Patch
 }
 type DeleteListener struct{ ListenerID string }
 
-type CreatePool struct{ Spec events.Pool }
+// CreatePool: HealthMonitor and Members, when given, are created with the
+// pool in the same append.
+type CreatePool struct {
+	Spec          events.Pool
+	HealthMonitor *events.HealthMonitor
+	Members       []events.Member
+}
 type UpdatePool struct {
 	PoolID string
 	Patch  Patch

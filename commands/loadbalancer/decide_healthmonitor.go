@@ -14,7 +14,13 @@ var healthMonitorFixed = []string{"id", "project_id", "pool_id", "type"}
 // against the pool protocol, pool and load balancer status, one monitor
 // per pool.
 func decideCreateHealthMonitor(s State, c CreateHealthMonitor) ([]events.Event, error) {
-	sp := c.Spec
+	return createHealthMonitor(s, c.Spec, true)
+}
+
+// createHealthMonitor decides one health monitor; without checkStatus the
+// statuses of its pool and load balancer are the caller's to check (see
+// createListener).
+func createHealthMonitor(s State, sp events.HealthMonitor, checkStatus bool) ([]events.Event, error) {
 	pool := s.Pools[sp.PoolID]
 	if pool == nil || !s.Alive() {
 		return nil, notFound(resPool, sp.PoolID)
@@ -22,8 +28,10 @@ func decideCreateHealthMonitor(s State, c CreateHealthMonitor) ([]events.Event, 
 	if err := checkMonitorType(pool.Spec.Protocol, sp.Type, sp.Delay); err != nil {
 		return nil, err
 	}
-	if err := requirePoolMutable(s, sp.PoolID); err != nil {
-		return nil, err
+	if checkStatus {
+		if err := requirePoolMutable(s, sp.PoolID); err != nil {
+			return nil, err
+		}
 	}
 	if s.PoolHealthMonitor(sp.PoolID) != nil {
 		return nil, duplicateHealthMonitor()

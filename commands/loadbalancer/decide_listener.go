@@ -13,7 +13,16 @@ var listenerFixed = []string{"id", "project_id", "loadbalancer_id", "protocol", 
 // decideCreateListener is ListenersController.post: load balancer, default
 // pool, status, duplicate port, allowed CIDRs, in Octavia's order.
 func decideCreateListener(s State, c CreateListener) ([]events.Event, error) {
-	sp := c.Spec
+	if c.DefaultPool != nil {
+		return decideListenerGraph(s, c)
+	}
+	return createListener(s, c.Spec, true)
+}
+
+// createListener decides one listener. Without checkStatus (a listener
+// created in the same append as its load balancer or default pool) the load
+// balancer's status is the caller's to check.
+func createListener(s State, sp events.Listener, checkStatus bool) ([]events.Event, error) {
 	if err := requireLoadBalancer(s, sp.LoadBalancerID); err != nil {
 		return nil, err
 	}
@@ -27,8 +36,10 @@ func decideCreateListener(s State, c CreateListener) ([]events.Event, error) {
 	} else {
 		sp.DefaultPoolID = nil
 	}
-	if err := requireMutable(s); err != nil {
-		return nil, err
+	if checkStatus {
+		if err := requireMutable(s); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkListenerPort(s, sp); err != nil {
 		return nil, err

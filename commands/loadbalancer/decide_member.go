@@ -10,7 +10,12 @@ var memberFixed = []string{"id", "project_id", "pool_id", "address", "protocol_p
 // decideCreateMember is MemberController.post: pool, pool and load
 // balancer status, duplicate address and port.
 func decideCreateMember(s State, c CreateMember) ([]events.Event, error) {
-	sp := c.Spec
+	return createMember(s, c.Spec, true)
+}
+
+// createMember decides one member; without checkStatus the statuses of its
+// pool and load balancer are the caller's to check (see createListener).
+func createMember(s State, sp events.Member, checkStatus bool) ([]events.Event, error) {
 	pool := s.Pools[sp.PoolID]
 	if pool == nil || !s.Alive() {
 		return nil, notFound(resPool, sp.PoolID)
@@ -18,8 +23,10 @@ func decideCreateMember(s State, c CreateMember) ([]events.Event, error) {
 	if err := checkNewID(s, sp.ID); err != nil {
 		return nil, err
 	}
-	if err := requirePoolMutable(s, sp.PoolID); err != nil {
-		return nil, err
+	if checkStatus {
+		if err := requirePoolMutable(s, sp.PoolID); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkMemberUnique(s, sp); err != nil {
 		return nil, err

@@ -13,7 +13,15 @@ var poolFixed = []string{"id", "project_id", "loadbalancer_id", "listener_id", "
 // decideCreatePool is PoolsController.post: load balancer, listener and
 // protocol, session persistence, the listener's default pool, status.
 func decideCreatePool(s State, c CreatePool) ([]events.Event, error) {
-	sp := c.Spec
+	if c.HealthMonitor != nil || len(c.Members) > 0 {
+		return decidePoolGraph(s, c)
+	}
+	return createPool(s, c.Spec, true)
+}
+
+// createPool decides one pool; without checkStatus the load balancer's
+// status is the caller's to check (see createListener).
+func createPool(s State, sp events.Pool, checkStatus bool) ([]events.Event, error) {
 	if err := requireLoadBalancer(s, sp.LoadBalancerID); err != nil {
 		return nil, err
 	}
@@ -39,8 +47,10 @@ func decideCreatePool(s State, c CreatePool) ([]events.Event, error) {
 	if listener != nil && strOr(listener.Spec.DefaultPoolID) != "" {
 		return nil, duplicatePoolEntry()
 	}
-	if err := requireMutable(s); err != nil {
-		return nil, err
+	if checkStatus {
+		if err := requireMutable(s); err != nil {
+			return nil, err
+		}
 	}
 	sp.ProjectID = s.LoadBalancer.Spec.ProjectID
 	sp.LoadBalancerID = s.LoadBalancerID()

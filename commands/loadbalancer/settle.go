@@ -52,8 +52,12 @@ func (s *State) endChange() {
 }
 
 // lockLoadBalancer puts the load balancer in PENDING_UPDATE (a child or
-// its own spec changed).
+// its own spec changed). Children created with the load balancer (a
+// single-call create) leave it as it is: its row is new, not updated.
 func (s *State) lockLoadBalancer(at time.Time) {
+	if s.LoadBalancer.ProvisioningStatus == PendingCreate {
+		return
+	}
 	lock(&s.LoadBalancer, at)
 	touch(&s.LoadBalancer, at)
 }

@@ -78,35 +78,42 @@ func (a *API) createHealthMonitor(w http.ResponseWriter, r *http.Request) {
 	a.writeOne(w, r, http.StatusCreated, "healthmonitor", view, nil)
 }
 
-// healthMonitorSpec validates a POST as HealthMonitorController.post and
-// _validate_create_hm do, and fills Octavia's defaults.
+// healthMonitorSpec validates a POST as HealthMonitorController.post does.
 func (a *API) healthMonitorSpec(ctx context.Context, root *record) (events.HealthMonitor, string, *fault.Error) {
-	var spec events.HealthMonitor
 	hm, ferr := resource(root, "healthmonitor")
 	if ferr != nil {
-		return spec, "", ferr
+		return events.HealthMonitor{}, "", ferr
 	}
 	_, lbID, pool, ferr := a.poolGraph(ctx, hm.strOr("pool_id", "None"))
 	if ferr != nil {
-		return spec, "", ferr
+		return events.HealthMonitor{}, "", ferr
 	}
+	spec, ferr := a.newHealthMonitor(hm, pool.Spec)
+	return spec, lbID, ferr
+}
+
+// newHealthMonitor validates a monitor object for pool as
+// HealthMonitorController.post and _validate_create_hm do, and builds it
+// with Octavia's defaults (also for a pool object's healthmonitor).
+func (a *API) newHealthMonitor(hm *record, pool events.Pool) (events.HealthMonitor, *fault.Error) {
+	var spec events.HealthMonitor
 	typ := hm.strOr("type", "")
-	if isUDPOrSCTP(pool.Spec.Protocol) {
-		if ferr := udpHealthMonitor(typ, hm.integer("delay"), pool.Spec.Protocol); ferr != nil {
-			return spec, "", ferr
+	if isUDPOrSCTP(pool.Protocol) {
+		if ferr := udpHealthMonitor(typ, hm.integer("delay"), pool.Protocol); ferr != nil {
+			return spec, ferr
 		}
 	} else if typ == "UDP-CONNECT" || typ == "SCTP" {
-		return spec, "", fault.Validation("The %s type is only supported for pools of type UDP/SCTP.", typ)
+		return spec, fault.Validation("The %s type is only supported for pools of type UDP/SCTP.", typ)
 	}
 	for _, f := range []string{"type", "delay", "timeout", "max_retries"} {
 		if hm.null(f) {
-			return spec, "", invalidOption("None", f)
+			return spec, invalidOption("None", f)
 		}
 	}
 	spec = events.HealthMonitor{
 		ID:             a.newID(),
-		ProjectID:      pool.Spec.ProjectID,
-		PoolID:         pool.Spec.ID,
+		ProjectID:      pool.ProjectID,
+		PoolID:         pool.ID,
 		Name:           hm.str("name"),
 		AdminStateUp:   hm.boolOr("admin_state_up", true),
 		Type:           typ,
@@ -125,11 +132,11 @@ func (a *API) healthMonitorSpec(ctx context.Context, root *record) (events.Healt
 	} else {
 		for _, f := range []string{"http_method", "url_path", "expected_codes"} {
 			if truthy(hm.str(f)) {
-				return spec, "", invalidOption(f, "health monitors of type "+typ)
+				return spec, invalidOption(f, "health monitors of type "+typ)
 			}
 		}
 	}
-	return spec, lbID, domainNeedsHTTP11(spec.DomainName, spec.HTTPVersion)
+	return spec, domainNeedsHTTP11(spec.DomainName, spec.HTTPVersion)
 }
 
 func orDefault(s *string, def string) string {

@@ -109,48 +109,73 @@ func (a *API) createListener(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, ferr)
 		return
 	}
-	spec, ferr := a.listenerSpec(ctx, root)
+	cmd, ferr := a.listenerCommand(ctx, root)
 	if ferr != nil {
 		fault.Write(w, ferr)
 		return
 	}
-	res, ferr := a.execute(ctx, spec.LoadBalancerID, loadbalancer.CreateListener{Spec: spec})
+	res, ferr := a.execute(ctx, cmd.Spec.LoadBalancerID, cmd)
 	if ferr != nil {
 		fault.Write(w, ferr)
 		return
 	}
-	view, _ := projections.RenderListener(res.State, spec.ID)
+	view, _ := projections.RenderListener(res.State, cmd.Spec.ID)
 	a.writeOne(w, r, http.StatusCreated, "listener", view, nil)
 }
 
-// listenerSpec validates a listener POST as ListenersController.post does
-// and builds the complete spec (db_prepare.create_listener's defaults).
-func (a *API) listenerSpec(ctx context.Context, root *record) (events.Listener, *fault.Error) {
-	var spec events.Listener
+// listenerCommand validates a listener POST as ListenersController.post
+// does, in its order: with a default_pool, that pool (with its monitor and
+// members) is created in the same command.
+func (a *API) listenerCommand(ctx context.Context, root *record) (loadbalancer.CreateListener, *fault.Error) {
+	var cmd loadbalancer.CreateListener
 	l, ferr := resource(root, "listener")
 	if ferr != nil {
-		return spec, ferr
+		return cmd, ferr
 	}
 	if ferr := mandatoryNotNull(l, "protocol", "protocol_port"); ferr != nil {
-		return spec, ferr
+		return cmd, ferr
 	}
 	lbID := l.strOr("loadbalancer_id", "None")
 	s, ferr := a.loadForWrite(ctx, lbID)
 	if ferr != nil {
-		return spec, ferr
+		return cmd, ferr
 	}
+	lb := s.LoadBalancer.Spec
+	if cmd.Spec, ferr = a.newListener(l, lb); ferr != nil {
+		return cmd, ferr
+	}
+	if dp := l.sub("default_pool"); dp != nil {
+		// As a load balancer POST does: the new pool replaces any
+		// default_pool_id; the aggregate checks it suits the listener.
+		if cmd.DefaultPool, ferr = a.newPoolGraph(ctx, dp, lb); ferr != nil {
+			return cmd, ferr
+		}
+		cmd.Spec.DefaultPoolID = &cmd.DefaultPool.Spec.ID
+	} else if cmd.Spec.DefaultPoolID != nil {
+		if ferr := defaultPool(s, *cmd.Spec.DefaultPoolID, cmd.Spec.Protocol); ferr != nil {
+			return cmd, ferr
+		}
+	}
+	return cmd, validateNewListener(l, cmd.Spec, lb.VipAddress)
+}
+
+// newListener builds the complete spec of a listener object of a POST on
+// load balancer lb (db_prepare.create_listener's defaults), after the
+// provider's protocol check. Checks against other objects are the caller's
+// (default pool) and validateNewListener's.
+func (a *API) newListener(l *record, lb events.LoadBalancer) (events.Listener, *fault.Error) {
+	var spec events.Listener
 	protocol := l.strOr("protocol", "")
-	if ferr := a.providers.supportsProtocol(s.LoadBalancer.Spec.Provider, protocol); ferr != nil {
+	if ferr := a.providers.supportsProtocol(lb.Provider, protocol); ferr != nil {
 		return spec, ferr
 	}
-	if l.raw("default_pool") != nil || nonEmptyList(l.raw("l7policies")) {
-		return spec, fault.Validation("Creating a listener with its default_pool or l7policies in one request " +
-			"is not supported yet; create the pool, then set default_pool_id.")
+	if nonEmptyList(l.raw("l7policies")) {
+		return spec, errL7NotServed()
 	}
 	spec = events.Listener{
 		ID:                      a.newID(),
-		ProjectID:               s.LoadBalancer.Spec.ProjectID,
-		LoadBalancerID:          lbID,
+		ProjectID:               lb.ProjectID,
+		LoadBalancerID:          lb.ID,
 		Name:                    l.str("name"),
 		Description:             l.str("description"),
 		AdminStateUp:            l.boolOr("admin_state_up", true),
@@ -188,12 +213,12 @@ func (a *API) listenerSpec(ctx context.Context, root *record) (events.Listener, 
 			spec.ALPNProtocols = append([]string{}, defaultALPN...)
 		}
 	}
-	if spec.DefaultPoolID != nil {
-		if ferr := defaultPool(s, *spec.DefaultPoolID, protocol); ferr != nil {
-			return spec, ferr
-		}
-	}
-	return spec, validateNewListener(l, spec, s.LoadBalancer.Spec.VipAddress)
+	return spec, nil
+}
+
+// errL7NotServed refuses L7 policies, which this deployment does not serve.
+func errL7NotServed() *fault.Error {
+	return fault.Validation("L7 policies are not supported yet; create the listener without l7policies.")
 }
 
 // validateNewListener is _validate_create_listener's checks, in order.

@@ -90,8 +90,20 @@ func TestCreateListenerRefused(t *testing.T) {
 			"Validation failure: The pool protocol 'HTTP' is invalid while the listener protocol is 'UDP'."},
 		{"prometheus has no children", listenerBody(`, "protocol": "PROMETHEUS", "default_pool_id": "` + poolID + `"`), 400,
 			"Protocol PROMETHEUS listeners cannot have child objects."},
-		{"inline default pool", listenerBody(`, "protocol": "HTTP", "default_pool": {"name": "p"}`), 400,
-			"Validation failure: Creating a listener with its default_pool or l7policies in one request is not supported yet; create the pool, then set default_pool_id."},
+		{"default pool without protocol", listenerBody(`, "protocol": "HTTP", "default_pool": {"name": "p", "lb_algorithm": "ROUND_ROBIN"}`), 400,
+			"Validation failure: Pool definition for 'p' missing required attribute: protocol"},
+		{"default pool without algorithm or name", listenerBody(`, "protocol": "HTTP", "default_pool": {"protocol": "HTTP"}`), 400,
+			"Validation failure: Pool definition for 'None' missing required attribute: lb_algorithm"},
+		{"default pool with a bad monitor", listenerBody(`, "protocol": "HTTP", "default_pool": {"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+			"healthmonitor": {"type": "PING", "delay": 1, "timeout": 1, "max_retries": 1, "url_path": "/x"}}`), 400,
+			"url_path is not a valid option for health monitors of type PING"},
+		{"default pool member of a nested type error", listenerBody(`, "protocol": "HTTP", "default_pool": {"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+			"members": [{"address": "10.0.0.5", "protocol_port": 80, "weight": 1000}]}`), 400,
+			"Invalid input for field/attribute weight. Value: '1000'. Value should be lower or equal to 256"},
+		{"default pool with an unknown attribute", listenerBody(`, "protocol": "HTTP", "default_pool": {"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "listener_id": "x"}`), 400,
+			"Unknown attribute for argument listener_.listener.default_pool: listener_id"},
+		{"l7 policies", listenerBody(`, "protocol": "HTTP", "l7policies": [{"action": "REJECT"}]`), 400,
+			"Validation failure: L7 policies are not supported yet; create the listener without l7policies."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

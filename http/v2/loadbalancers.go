@@ -84,35 +84,44 @@ func fieldsParam(r *http.Request) []string {
 func (a *API) createLoadBalancer(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	root, ferr := body{arg: "load_balancer", root: rootType("loadbalancer", loadBalancerPOST)}.decode(r)
+	var lb *record
+	if ferr == nil {
+		lb, ferr = resource(root, "loadbalancer")
+	}
+	if ferr == nil {
+		ferr = checkGraphL7(lb)
+	}
+	var spec events.LoadBalancer
+	if ferr == nil {
+		spec, ferr = a.loadBalancerSpec(ctx, lb)
+	}
+	var res loadbalancer.Result
+	if ferr == nil {
+		res, ferr = a.recordLoadBalancer(ctx, lb, spec)
+	}
 	if ferr != nil {
 		fault.Write(w, ferr)
 		return
 	}
-	spec, ferr := a.loadBalancerSpec(ctx, root)
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
+	// LoadBalancerFullRootResponse: listeners and pools as whole objects.
+	a.writeOne(w, r, http.StatusCreated, "loadbalancer", renderLoadBalancerFull(res.State), nil)
+}
+
+// recordLoadBalancer builds the listeners and pools of the POST, if any,
+// and executes the create.
+func (a *API) recordLoadBalancer(ctx context.Context, rec *record, spec events.LoadBalancer) (loadbalancer.Result, *fault.Error) {
+	cmd := loadbalancer.CreateLoadBalancer{Spec: spec}
+	var ferr *fault.Error
+	if cmd.Pools, cmd.Listeners, ferr = a.loadBalancerGraph(ctx, rec, spec); ferr != nil {
+		return loadbalancer.Result{}, ferr
 	}
-	res, ferr := a.execute(ctx, spec.ID, loadbalancer.CreateLoadBalancer{Spec: spec})
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
-	a.writeOne(w, r, http.StatusCreated, "loadbalancer", projections.RenderLoadBalancer(res.State), nil)
+	return a.execute(ctx, spec.ID, cmd)
 }
 
 // loadBalancerSpec validates a POST as Octavia's LoadBalancersController.post
 // does, in its order, and builds the complete spec.
-func (a *API) loadBalancerSpec(ctx context.Context, root *record) (events.LoadBalancer, *fault.Error) {
+func (a *API) loadBalancerSpec(ctx context.Context, lb *record) (events.LoadBalancer, *fault.Error) {
 	var spec events.LoadBalancer
-	lb, ferr := resource(root, "loadbalancer")
-	if ferr != nil {
-		return spec, ferr
-	}
-	if nonEmptyList(lb.raw("listeners")) || nonEmptyList(lb.raw("pools")) {
-		return spec, fault.Validation("Creating a fully populated load balancer (listeners or pools in the " +
-			"load balancer request) is not supported yet; create the load balancer, then its listeners and pools.")
-	}
 	caller := identity(ctx)
 	project := lb.strOr("project_id", "")
 	if project == "" {

@@ -48,6 +48,9 @@ func TestCreateLoadBalancer(t *testing.T) {
 	if cmd.Spec.ID != newID || cmd.Spec.ProjectID != "tenant-a" || !cmd.Spec.AdminStateUp || cmd.Spec.Provider != "amphora" {
 		t.Errorf("spec %+v", cmd.Spec)
 	}
+	if len(cmd.Pools) != 0 || len(cmd.Listeners) != 0 {
+		t.Errorf("children %+v %+v in a plain create", cmd.Pools, cmd.Listeners)
+	}
 	if call.Metadata.Actor.ProjectID != "tenant-a" || call.Metadata.Actor.RequestID != resp.Header().Get("X-Openstack-Request-Id") {
 		t.Errorf("metadata %+v", call.Metadata)
 	}
@@ -127,8 +130,6 @@ func TestCreateLoadBalancerRefused(t *testing.T) {
 		{"unknown flavor", `{"loadbalancer": {` + sub + `, "flavor_id": "` + unknownID + `"}}`, nil, 400, "Validation failure: Invalid flavor_id."},
 		{"unknown availability zone", `{"loadbalancer": {` + sub + `, "availability_zone": "az1"}}`, nil, 400, "Validation failure: Invalid availability zone."},
 		{"provider not enabled", `{"loadbalancer": {` + sub + `, "provider": "f5"}}`, nil, 400, "Provider 'f5' is not enabled."},
-		{"graph create", `{"loadbalancer": {` + sub + `, "listeners": [{"protocol": "HTTP", "protocol_port": 80}]}}`, nil, 400,
-			"Validation failure: Creating a fully populated load balancer (listeners or pools in the load balancer request) is not supported yet; create the load balancer, then its listeners and pools."},
 		{"wrong type", `{"loadbalancer": {` + sub + `, "admin_state_up": "maybe"}}`, nil, 400,
 			"Invalid input for field/attribute load_balancer. Value: '{'loadbalancer': {'vip_subnet_id': '" + subnetID + "', 'admin_state_up': 'maybe'}}'. Value not an unambiguous boolean: maybe"},
 	}

@@ -84,29 +84,30 @@ func (a *API) createPool(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, ferr)
 		return
 	}
-	spec, ferr := a.poolSpec(ctx, root)
+	cmd, ferr := a.poolCommand(ctx, root)
 	if ferr != nil {
 		fault.Write(w, ferr)
 		return
 	}
-	res, ferr := a.execute(ctx, spec.LoadBalancerID, loadbalancer.CreatePool{Spec: spec})
+	res, ferr := a.execute(ctx, cmd.Spec.LoadBalancerID, cmd)
 	if ferr != nil {
 		fault.Write(w, ferr)
 		return
 	}
-	view, _ := projections.RenderPool(res.State, spec.ID)
+	view, _ := projections.RenderPool(res.State, cmd.Spec.ID)
 	a.writeOne(w, r, http.StatusCreated, "pool", view, nil)
 }
 
-// poolSpec validates a pool POST as PoolsController.post does.
-func (a *API) poolSpec(ctx context.Context, root *record) (events.Pool, *fault.Error) {
-	var spec events.Pool
+// poolCommand validates a pool POST as PoolsController.post does, in its
+// order; its healthmonitor and members are created in the same command.
+func (a *API) poolCommand(ctx context.Context, root *record) (loadbalancer.CreatePool, *fault.Error) {
+	var cmd loadbalancer.CreatePool
 	p, ferr := resource(root, "pool")
 	if ferr == nil {
 		ferr = mandatoryNotNull(p, "protocol", "lb_algorithm")
 	}
 	if ferr != nil {
-		return spec, ferr
+		return cmd, ferr
 	}
 	lbID, listenerID := p.strOr("loadbalancer_id", ""), p.strOr("listener_id", "")
 	switch {
@@ -114,63 +115,103 @@ func (a *API) poolSpec(ctx context.Context, root *record) (events.Pool, *fault.E
 	case listenerID != "":
 		v, ferr := a.readListener(ctx, listenerID)
 		if ferr != nil {
-			return spec, ferr
+			return cmd, ferr
 		}
 		lbID = firstRef(v.LoadBalancers)
 	default:
-		return spec, fault.Validation("Must provide at least one of: loadbalancer_id, listener_id")
+		return cmd, fault.Validation("Must provide at least one of: loadbalancer_id, listener_id")
 	}
 	s, ferr := a.loadForWrite(ctx, lbID)
 	if ferr != nil {
-		return spec, ferr
+		return cmd, ferr
 	}
+	lb := s.LoadBalancer.Spec
 	protocol := p.strOr("protocol", "")
 	var listener *loadbalancer.Node[events.Listener]
 	if listenerID != "" {
 		listener = s.Listeners[listenerID]
 		if listener == nil {
-			return spec, fault.NotFound(resListener, listenerID)
+			return cmd, fault.NotFound(resListener, listenerID)
 		}
 		if listener.Spec.Protocol == "PROMETHEUS" {
-			return spec, listenerNoChildren("PROMETHEUS")
+			return cmd, listenerNoChildren("PROMETHEUS")
 		}
 		if ferr := checkPoolProtocol(listener.Spec.Protocol, protocol); ferr != nil {
-			return spec, ferr
+			return cmd, ferr
 		}
 	}
+	if ferr := a.checkNewPool(p, lb); ferr != nil {
+		return cmd, ferr
+	}
+	if listener != nil && listener.Spec.DefaultPoolID != nil {
+		return cmd, fault.New(http.StatusConflict, "This listener already has a default pool")
+	}
+	if cmd.Spec, ferr = a.newPool(p, lb); ferr != nil {
+		return cmd, ferr
+	}
+	cmd.Spec.ListenerID = listenerID
+	cmd.HealthMonitor, cmd.Members, ferr = a.newPoolChildren(ctx, p, cmd.Spec)
+	return cmd, ferr
+}
+
+// newPoolGraph validates a pool object of a load balancer POST or of a
+// listener's default_pool (Octavia's PoolsController._graph_create) and
+// builds it with its health monitor and members.
+func (a *API) newPoolGraph(ctx context.Context, p *record, lb events.LoadBalancer) (*loadbalancer.PoolGraph, *fault.Error) {
+	// The nested type does not make them mandatory (a load balancer POST
+	// may only name a pool); LoadBalancersController checks them so.
+	for _, attr := range []string{"protocol", "lb_algorithm"} {
+		if p.strOr(attr, "") == "" {
+			return nil, fault.Validation("Pool definition for '%s' missing required attribute: %s", p.strOr("name", "None"), attr)
+		}
+	}
+	if ferr := a.checkNewPool(p, lb); ferr != nil {
+		return nil, ferr
+	}
+	spec, ferr := a.newPool(p, lb)
+	if ferr != nil {
+		return nil, ferr
+	}
+	hm, members, ferr := a.newPoolChildren(ctx, p, spec)
+	if ferr != nil {
+		return nil, ferr
+	}
+	return &loadbalancer.PoolGraph{Spec: spec, HealthMonitor: hm, Members: members}, nil
+}
+
+// checkNewPool is the session persistence rules of a pool POST and the
+// provider's protocol check.
+func (a *API) checkNewPool(p *record, lb events.LoadBalancer) *fault.Error {
+	protocol := p.strOr("protocol", "")
 	sp := p.sub("session_persistence")
 	if ferr := spForProtocol(sp, protocol, true); ferr != nil {
-		return spec, ferr
+		return ferr
 	}
 	if sp != nil {
 		if ferr := mandatoryNotNull(sp, "type"); ferr != nil {
-			return spec, ferr
+			return ferr
 		}
 		if ferr := checkSessionPersistence(sp); ferr != nil {
-			return spec, ferr
+			return ferr
 		}
 	}
-	if ferr := a.providers.supportsProtocol(s.LoadBalancer.Spec.Provider, protocol); ferr != nil {
-		return spec, ferr
-	}
-	if p.raw("healthmonitor") != nil || nonEmptyList(p.raw("members")) {
-		return spec, fault.Validation("Creating a pool with its healthmonitor or members in one request is not " +
-			"supported yet; create the pool, then its health monitor and members.")
-	}
-	if listener != nil && listener.Spec.DefaultPoolID != nil {
-		return spec, fault.New(http.StatusConflict, "This listener already has a default pool")
-	}
-	spec = events.Pool{
+	return a.providers.supportsProtocol(lb.Provider, protocol)
+}
+
+// newPool builds the complete spec of a pool object for load balancer lb
+// (db_prepare.create_pool's defaults) and checks it as
+// _validate_create_pool does.
+func (a *API) newPool(p *record, lb events.LoadBalancer) (events.Pool, *fault.Error) {
+	spec := events.Pool{
 		ID:                 a.newID(),
-		ProjectID:          s.LoadBalancer.Spec.ProjectID,
-		LoadBalancerID:     lbID,
-		ListenerID:         listenerID,
+		ProjectID:          lb.ProjectID,
+		LoadBalancerID:     lb.ID,
 		Name:               p.str("name"),
 		Description:        p.str("description"),
 		AdminStateUp:       p.boolOr("admin_state_up", true),
-		Protocol:           protocol,
+		Protocol:           p.strOr("protocol", ""),
 		LBAlgorithm:        p.strOr("lb_algorithm", ""),
-		SessionPersistence: sessionPersistence(sp),
+		SessionPersistence: sessionPersistence(p.sub("session_persistence")),
 		Tags:               p.strings("tags"),
 		TLSContainerRef:    p.str("tls_container_ref"),
 		CATLSContainerRef:  p.str("ca_tls_container_ref"),
@@ -201,6 +242,33 @@ func (a *API) poolSpec(ctx context.Context, root *record) (events.Pool, *fault.E
 		}
 	}
 	return spec, nil
+}
+
+// newPoolChildren validates and builds the healthmonitor and members of a
+// pool object, as their own POSTs would for pool (monitor first, as
+// Octavia creates them).
+func (a *API) newPoolChildren(ctx context.Context, p *record, pool events.Pool) (*events.HealthMonitor, []events.Member, *fault.Error) {
+	var hm *events.HealthMonitor
+	if rec := p.sub("healthmonitor"); rec != nil {
+		spec, ferr := a.newHealthMonitor(rec, pool)
+		if ferr != nil {
+			return nil, nil, ferr
+		}
+		hm = &spec
+	}
+	recs := p.records("members")
+	members := make([]events.Member, 0, len(recs))
+	validSubnets := map[string]bool{}
+	for _, m := range recs {
+		if ferr := mandatoryNotNull(m, "address", "protocol_port"); ferr != nil {
+			return nil, nil, ferr
+		}
+		if ferr := a.checkNewMember(ctx, m, validSubnets); ferr != nil {
+			return nil, nil, ferr
+		}
+		members = append(members, memberSpec(m, a.newID(), pool.ProjectID, pool.ID, nil))
+	}
+	return hm, members, nil
 }
 
 func (a *API) updatePool(w http.ResponseWriter, r *http.Request) {

@@ -77,8 +77,16 @@ func TestCreatePoolRefused(t *testing.T) {
 			"Validation failure: Session persistence of type HTTP_COOKIE is not supported for UDP/SCTP protocol pools."},
 		{"CRL without CA", `{"pool": {` + lb + `"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "crl_container_ref": "crl"}}`, 400,
 			"Validation failure: A CA certificate reference is required to specify a revocation list."},
-		{"inline members", `{"pool": {` + lb + `"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "members": [{"address": "10.0.0.1", "protocol_port": 80}]}}`, 400,
-			"Validation failure: Creating a pool with its healthmonitor or members in one request is not supported yet; create the pool, then its health monitor and members."},
+		{"reserved member address", `{"pool": {` + lb + `"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "members": [{"address": "169.254.169.254", "protocol_port": 80}]}}`, 400,
+			"169.254.169.254 is not a valid option for member address"},
+		{"member on an unknown subnet", `{"pool": {` + lb + `"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "members": [{"address": "10.0.0.1", "protocol_port": 80, "subnet_id": "` + unknownID + `"}]}}`, 400,
+			"Subnet " + unknownID + " not found."},
+		{"member without port", `{"pool": {` + lb + `"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "members": [{"address": "10.0.0.1"}]}}`, 400,
+			"Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing."},
+		{"monitor of UDP type on an HTTP pool", `{"pool": {` + lb + `"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "healthmonitor": {"type": "UDP-CONNECT", "delay": 5, "timeout": 3, "max_retries": 3}}}`, 400,
+			"Validation failure: The UDP-CONNECT type is only supported for pools of type UDP/SCTP."},
+		{"monitor with pool_id", `{"pool": {` + lb + `"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "healthmonitor": {"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3, "pool_id": "` + poolID + `"}}}`, 400,
+			"Unknown attribute for argument pool_.pool.healthmonitor: pool_id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,8 +57,8 @@ var loadBalancerPOST = &complexType{attrs: []attr{
 	{name: "vip_qos_policy_id", typ: uuidType{}},
 	{name: "additional_vips", typ: listType{item: additionalVipType}},
 	{name: "project_id", typ: strType{max: 36}},
-	{name: "listeners", typ: rawType{list: true}},
-	{name: "pools", typ: rawType{list: true}},
+	{name: "listeners", typ: listType{item: listenerSingleCreate}},
+	{name: "pools", typ: listType{item: poolSingleCreate}},
 	{name: "provider", typ: strType{max: 64}},
 	{name: "tags", typ: strList(255)},
 	{name: "flavor_id", typ: uuidType{}},
@@ -89,7 +89,7 @@ var listenerPOST = &complexType{attrs: []attr{
 	{name: "sni_container_refs", typ: strList(255)},
 	{name: "project_id", typ: strType{max: 36}},
 	{name: "default_pool_id", typ: uuidType{}},
-	{name: "default_pool", typ: rawType{}},
+	{name: "default_pool", typ: poolSingleCreate},
 	{name: "l7policies", typ: rawType{list: true}},
 	{name: "insert_headers", typ: dictType{value: str255()}},
 	{name: "loadbalancer_id", typ: uuidType{}, mandatory: true},
@@ -106,6 +106,35 @@ var listenerPOST = &complexType{attrs: []attr{
 	{name: "tls_versions", typ: strList(32)},
 	{name: "alpn_protocols", typ: listType{item: alpnType{}}},
 	tenantAlias(),
+}}
+
+// listenerSingleCreate is ListenerSingleCreate: a listener inside a load
+// balancer POST (no loadbalancer_id or project_id).
+var listenerSingleCreate = &complexType{attrs: []attr{
+	{name: "name", typ: str255()},
+	{name: "description", typ: str255()},
+	{name: "admin_state_up", typ: boolType{}},
+	{name: "protocol", typ: enumType{values: listenerProtocols}, mandatory: true},
+	{name: "protocol_port", typ: intRange(minPort, maxPort), mandatory: true},
+	{name: "connection_limit", typ: intType{min: bound(-1)}},
+	{name: "default_tls_container_ref", typ: str255()},
+	{name: "sni_container_refs", typ: strList(255)},
+	{name: "default_pool_id", typ: uuidType{}},
+	{name: "default_pool", typ: poolSingleCreate},
+	{name: "l7policies", typ: rawType{list: true}},
+	{name: "insert_headers", typ: dictType{value: str255()}},
+	{name: "timeout_client_data", typ: timeoutType()},
+	{name: "timeout_member_connect", typ: timeoutType()},
+	{name: "timeout_member_data", typ: timeoutType()},
+	{name: "timeout_tcp_inspect", typ: timeoutType()},
+	{name: "tags", typ: strList(255)},
+	{name: "client_ca_tls_container_ref", typ: str255()},
+	{name: "client_authentication", typ: enumType{values: clientAuthModes}},
+	{name: "client_crl_container_ref", typ: str255()},
+	{name: "allowed_cidrs", typ: listType{item: cidrType{}}},
+	{name: "tls_ciphers", typ: strType{max: 2048}},
+	{name: "tls_versions", typ: strList(32)},
+	{name: "alpn_protocols", typ: listType{item: alpnType{}}},
 }}
 
 var listenerPUT = &complexType{attrs: []attr{
@@ -155,8 +184,8 @@ var poolPOST = &complexType{attrs: []attr{
 	{name: "lb_algorithm", typ: enumType{values: lbAlgorithms}, mandatory: true},
 	{name: "session_persistence", typ: sessionPersistenceType(true)},
 	{name: "project_id", typ: strType{max: 36}},
-	{name: "healthmonitor", typ: rawType{}},
-	{name: "members", typ: rawType{list: true}},
+	{name: "healthmonitor", typ: healthMonitorSingleCreate},
+	{name: "members", typ: listType{item: memberSingleCreate}},
 	{name: "tags", typ: strList(255)},
 	{name: "tls_container_ref", typ: str255()},
 	{name: "ca_tls_container_ref", typ: str255()},
@@ -166,6 +195,28 @@ var poolPOST = &complexType{attrs: []attr{
 	{name: "tls_versions", typ: strList(32)},
 	{name: "alpn_protocols", typ: listType{item: alpnType{}}},
 	tenantAlias(),
+}}
+
+// poolSingleCreate is PoolSingleCreate: a pool inside a load balancer POST
+// or a listener's default_pool. protocol and lb_algorithm are not
+// mandatory here: a load balancer POST may name a pool defined elsewhere.
+var poolSingleCreate = &complexType{attrs: []attr{
+	{name: "name", typ: str255()},
+	{name: "description", typ: str255()},
+	{name: "admin_state_up", typ: boolType{}},
+	{name: "protocol", typ: enumType{values: poolProtocols}},
+	{name: "lb_algorithm", typ: enumType{values: lbAlgorithms}},
+	{name: "session_persistence", typ: sessionPersistenceType(true)},
+	{name: "healthmonitor", typ: healthMonitorSingleCreate},
+	{name: "members", typ: listType{item: memberSingleCreate}},
+	{name: "tags", typ: strList(255)},
+	{name: "tls_container_ref", typ: str255()},
+	{name: "ca_tls_container_ref", typ: str255()},
+	{name: "crl_container_ref", typ: str255()},
+	{name: "tls_enabled", typ: boolType{}},
+	{name: "tls_ciphers", typ: strType{max: 2048}},
+	{name: "tls_versions", typ: strList(32)},
+	{name: "alpn_protocols", typ: listType{item: alpnType{}}},
 }}
 
 var poolPUT = &complexType{attrs: []attr{
@@ -199,6 +250,20 @@ var memberPOST = &complexType{attrs: []attr{
 	{name: "monitor_address", typ: ipType{}},
 	{name: "tags", typ: strList(255)},
 	tenantAlias(),
+}}
+
+// memberSingleCreate is MemberSingleCreate: a member inside a pool object.
+var memberSingleCreate = &complexType{attrs: []attr{
+	{name: "name", typ: str255()},
+	{name: "admin_state_up", typ: boolType{}},
+	{name: "address", typ: ipType{}, mandatory: true},
+	{name: "protocol_port", typ: intRange(minPort, maxPort), mandatory: true},
+	{name: "weight", typ: intRange(minWeight, maxWeight)},
+	{name: "backup", typ: boolType{}},
+	{name: "subnet_id", typ: uuidType{}},
+	{name: "monitor_port", typ: intRange(minPort, maxPort)},
+	{name: "monitor_address", typ: ipType{}},
+	{name: "tags", typ: strList(255)},
 }}
 
 var memberPUT = &complexType{attrs: []attr{
@@ -245,6 +310,24 @@ var healthMonitorPOST = &complexType{attrs: []attr{
 	{name: "http_version", typ: httpVersion},
 	{name: "domain_name", typ: domainName},
 	tenantAlias(),
+}}
+
+// healthMonitorSingleCreate is HealthMonitorSingleCreate: a pool's
+// healthmonitor object (no pool_id).
+var healthMonitorSingleCreate = &complexType{attrs: []attr{
+	{name: "name", typ: str255()},
+	{name: "type", typ: enumType{values: hmTypes}, mandatory: true},
+	{name: "delay", typ: intType{min: bound(0)}, mandatory: true},
+	{name: "timeout", typ: intType{min: bound(0)}, mandatory: true},
+	{name: "max_retries_down", typ: intRange(minHMRetries, maxHMRetries)},
+	{name: "max_retries", typ: intRange(minHMRetries, maxHMRetries), mandatory: true},
+	{name: "http_method", typ: enumType{values: hmHTTPMethods}},
+	{name: "url_path", typ: urlPathType{}},
+	{name: "expected_codes", typ: expectedCodes},
+	{name: "admin_state_up", typ: boolType{}},
+	{name: "tags", typ: strList(255)},
+	{name: "http_version", typ: httpVersion},
+	{name: "domain_name", typ: domainName},
 }}
 
 var healthMonitorPUT = &complexType{attrs: []attr{

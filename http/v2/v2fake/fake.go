@@ -102,10 +102,27 @@ func node[T any](spec T, prov, op string) *loadbalancer.Node[T] {
 	return &loadbalancer.Node[T]{Spec: spec, ProvisioningStatus: prov, OperatingStatus: op, CreatedAt: Epoch}
 }
 
+// decided runs the real aggregate on s: for the single-call creates, whose
+// many objects a simplified evolution would render wrongly.
+func decided(s loadbalancer.State, cmd loadbalancer.Command) (loadbalancer.State, error) {
+	evs, err := loadbalancer.Decide(s, cmd)
+	if err != nil {
+		return s, err
+	}
+	s = s.Clone()
+	for _, e := range evs {
+		s = loadbalancer.Evolve(s, s.Version+1, Epoch, e)
+	}
+	return s, nil
+}
+
 func apply(s loadbalancer.State, cmd loadbalancer.Command) (loadbalancer.State, error) {
 	pending := func() { s.LoadBalancer.ProvisioningStatus = loadbalancer.PendingUpdate }
 	switch c := cmd.(type) {
 	case loadbalancer.CreateLoadBalancer:
+		if len(c.Pools) > 0 || len(c.Listeners) > 0 {
+			return decided(s, c)
+		}
 		s.Exists = true
 		s.LoadBalancer = *node(c.Spec, loadbalancer.PendingCreate, loadbalancer.Offline)
 	case loadbalancer.UpdateLoadBalancer:
@@ -118,6 +135,9 @@ func apply(s loadbalancer.State, cmd loadbalancer.Command) (loadbalancer.State, 
 	case loadbalancer.FailoverLoadBalancer:
 		pending()
 	case loadbalancer.CreateListener:
+		if c.DefaultPool != nil {
+			return decided(s, c)
+		}
 		s.Listeners[c.Spec.ID] = node(c.Spec, loadbalancer.PendingCreate, loadbalancer.Offline)
 		pending()
 	case loadbalancer.UpdateListener:
@@ -131,6 +151,9 @@ func apply(s loadbalancer.State, cmd loadbalancer.Command) (loadbalancer.State, 
 		s.Listeners[c.ListenerID].ProvisioningStatus = loadbalancer.PendingDelete
 		pending()
 	case loadbalancer.CreatePool:
+		if c.HealthMonitor != nil || len(c.Members) > 0 {
+			return decided(s, c)
+		}
 		s.Pools[c.Spec.ID] = node(c.Spec, loadbalancer.PendingCreate, loadbalancer.Offline)
 		if l := s.Listeners[c.Spec.ListenerID]; l != nil && l.Spec.DefaultPoolID == nil {
 			id := c.Spec.ID
