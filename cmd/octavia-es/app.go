@@ -39,6 +39,7 @@ type app struct {
 	readModel *projections.ReadModel
 	projector *projections.Projector
 	network   *networknoop.Driver
+	vips      *gatedVIPs // the API's VIP allocations, open once reserveVIPs ran
 	prov      *sagas.Provisioner
 	pubsub    *gochannel.GoChannel
 	router    *message.Router
@@ -47,8 +48,8 @@ type app struct {
 	wg        sync.WaitGroup
 }
 
-func openApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err error) {
-	a = &app{log: log}
+func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error) {
+	a := &app{log: log} // closed on failure: the named result is nil by then
 	defer func() {
 		if err != nil {
 			a.close()
@@ -72,6 +73,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err err
 	if a.network, err = networknoop.New(networknoop.Config{Subnets: subnets, Faults: faults}); err != nil {
 		return nil, fmt.Errorf("network driver: %w", err)
 	}
+	a.vips = newGatedVIPs(a.network)
 	comp, err := computenoop.New(computenoop.Config{Faults: faults})
 	if err != nil {
 		return nil, fmt.Errorf("compute driver: %w", err)
@@ -98,7 +100,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err err
 
 	a.handler, err = newHTTPHandler(cfg, v2.Deps{
 		Commands: commands, ReadModel: a.readModel, Events: a.store,
-		Subnets: v2.NetworkSubnets(a.network), Logger: log.With("component", "api"),
+		Subnets: v2.NetworkSubnets(a.network), VIPs: a.vips, Logger: log.With("component", "api"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -131,8 +133,8 @@ func (a *app) run(ctx context.Context) error {
 
 // resumeAndSweep waits for the read model to catch up with the store, puts
 // back the VIPs the events hold (the noop network driver keeps them in
-// memory), then drives every load balancer left in PENDING_* to its end —
-// at start-up and then periodically.
+// memory) before the API may allocate new ones, then drives every load
+// balancer left in PENDING_* to its end — at start-up and then periodically.
 func (a *app) resumeAndSweep(ctx context.Context) error {
 	head, err := a.store.Head(ctx)
 	if err != nil {
@@ -144,6 +146,7 @@ func (a *app) resumeAndSweep(ctx context.Context) error {
 	if err := a.reserveVIPs(ctx); err != nil {
 		return err
 	}
+	a.vips.open()
 	tick := time.NewTicker(pendingSweepInterval)
 	defer tick.Stop()
 	for {

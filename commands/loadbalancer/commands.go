@@ -20,11 +20,14 @@ type Patch map[string]json.RawMessage
 // --- tenant commands ----------------------------------------------------
 
 // CreateLoadBalancer: Spec is complete (ids, defaults filled by the caller).
-// Pools and Listeners make it Octavia's single-call ("fully populated")
-// create: they are created with the load balancer, all or nothing,
+// The optional parts make it Octavia's single-call ("fully populated")
+// create: Vip is the VIP the API already allocated (recorded as
+// VipAllocated in the same append, so the saga skips its allocation);
+// Pools and Listeners are created with the load balancer, all or nothing,
 // listeners referring to those pools by id.
 type CreateLoadBalancer struct {
 	Spec      events.LoadBalancer
+	Vip       *events.VipAllocated
 	Pools     []PoolGraph
 	Listeners []events.Listener
 }

@@ -61,14 +61,21 @@ func (g *graphBuilder) pool(p PoolGraph, checkStatus bool) error {
 }
 
 // decideLoadBalancerGraph is LoadBalancersController.post past the load
-// balancer's own checks: the pools (with their monitors and members), then
-// the listeners, whose default pools are among those pools. Nothing is
-// locked yet, so no status is tested.
+// balancer's own checks: the VIP the API allocated, then the pools (with
+// their monitors and members), then the listeners, whose default pools are
+// among those pools. Nothing is locked yet, so no status is tested.
 func decideLoadBalancerGraph(s State, c CreateLoadBalancer) ([]events.Event, error) {
 	id := c.Spec.ID
 	g := newGraphBuilder(s)
 	if err := g.add([]events.Event{events.LoadBalancerCreateRequested{LoadBalancer: c.Spec}}, nil); err != nil {
 		return nil, err
+	}
+	if c.Vip != nil {
+		vip := *c.Vip
+		vip.LoadBalancerID = id
+		if err := g.add([]events.Event{vip}, nil); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range c.Pools {
 		p.Spec.LoadBalancerID = id

@@ -10,6 +10,8 @@ import (
 // Fixtures of the single-call creates: what the HTTP layer hands over (no
 // project or load balancer ids on the children) and what Decide records.
 
+var graphVip = events.VipAllocated{VipAddress: "10.0.0.10", VipPortID: "port-1", VipSubnetID: "subnet-1", VipNetworkID: "net-1"}
+
 func bareChild[T any](spec T, clear func(*T)) T {
 	clear(&spec)
 	return spec
@@ -46,6 +48,7 @@ func withDefaultPool(l events.Listener, poolID string) events.Listener {
 func fullGraph() CreateLoadBalancer {
 	return CreateLoadBalancer{
 		Spec: lbSpec(),
+		Vip:  &graphVip,
 		Pools: []PoolGraph{
 			{Spec: barePool("p-1", "HTTP"), HealthMonitor: ptr(bareHM("h-1", "HTTP")),
 				Members: []events.Member{bareMember("m-1", "10.0.1.1", 80), bareMember("m-2", "10.0.1.2", 80)}},
@@ -56,8 +59,11 @@ func fullGraph() CreateLoadBalancer {
 }
 
 func fullGraphEvents() []events.Event {
+	vip := graphVip
+	vip.LoadBalancerID = lbID
 	return []events.Event{
 		events.LoadBalancerCreateRequested{LoadBalancer: lbSpec()},
+		vip,
 		events.PoolCreateRequested{Pool: poolSpec("p-1", "HTTP")},
 		events.HealthMonitorCreateRequested{LoadBalancerID: lbID, HealthMonitor: hmSpec("h-1", "p-1", "HTTP")},
 		events.MemberCreateRequested{LoadBalancerID: lbID, Member: memberSpec("m-1", "p-1", "10.0.1.1", 80)},
@@ -76,8 +82,16 @@ func change(edit func(*CreateLoadBalancer)) CreateLoadBalancer {
 }
 
 func TestDecideLoadBalancerGraph(t *testing.T) {
+	vip := graphVip
+	vip.LoadBalancerID = lbID
 	runDecide(t, []decideCase{
+		{name: "VIP allocated by the API is recorded with the create",
+			when: CreateLoadBalancer{Spec: lbSpec(), Vip: &events.VipAllocated{LoadBalancerID: "ignored", VipAddress: "10.0.0.10",
+				VipPortID: "port-1", VipSubnetID: "subnet-1", VipNetworkID: "net-1"}},
+			then: []events.Event{events.LoadBalancerCreateRequested{LoadBalancer: lbSpec()}, vip}},
 		{name: "whole graph in Octavia's order, ids and project filled", when: fullGraph(), then: fullGraphEvents()},
+		{name: "graph without a VIP (the saga allocates it)", when: change(func(c *CreateLoadBalancer) { c.Vip = nil }),
+			then: append(fullGraphEvents()[:1:1], fullGraphEvents()[2:]...)},
 		{name: "graph on an existing stream", given: activeLB(), when: fullGraph(),
 			wantErr: &Error{Conflict, "Already an entity with that specified id."}},
 		{name: "listener default pool not in the graph",
@@ -102,7 +116,7 @@ func TestDecideLoadBalancerGraph(t *testing.T) {
 			then: func() []events.Event {
 				evs := fullGraphEvents()
 				m := events.MemberCreateRequested{LoadBalancerID: lbID, Member: memberSpec("m-3", "p-2", "10.0.1.1", 80)}
-				return append(evs[:6:6], m, evs[6], evs[7])
+				return append(evs[:7:7], m, evs[7], evs[8])
 			}()},
 		{name: "monitor type of another pool protocol",
 			when:    change(func(c *CreateLoadBalancer) { c.Pools[0].HealthMonitor.Type = "UDP-CONNECT" }),
@@ -113,6 +127,11 @@ func TestDecideLoadBalancerGraph(t *testing.T) {
 		{name: "PROMETHEUS listener with a default pool",
 			when:    change(func(c *CreateLoadBalancer) { c.Listeners[1].Protocol = "PROMETHEUS" }),
 			wantErr: &Error{Invalid, "Protocol PROMETHEUS listeners cannot have child objects."}},
+		{name: "allowed CIDR of the other IP version than the allocated VIP",
+			when: change(func(c *CreateLoadBalancer) {
+				c.Listeners[0].AllowedCIDRs = []string{"2001:db8::/32"}
+			}),
+			wantErr: &Error{Invalid, "Validation failure: CIDR 2001:db8::/32 IP version incompatible with VIP 10.0.0.10 IP version."}},
 		{name: "pool naming a listener of the graph",
 			when:    change(func(c *CreateLoadBalancer) { c.Pools[1].Spec.ListenerID = "l-2" }),
 			wantErr: &Error{NotFound, "Listener l-2 not found."}},
@@ -196,8 +215,8 @@ func TestGraphSettles(t *testing.T) {
 	if created.LoadBalancer.UpdatedAt != nil {
 		t.Errorf("load balancer updated_at %v after its own create, want null", created.LoadBalancer.UpdatedAt)
 	}
-	if created.Operation != "create" {
-		t.Errorf("operation %q, want create", created.Operation)
+	if !created.VipAllocated || created.Operation != "create" {
+		t.Errorf("VipAllocated %v operation %q, want true, create", created.VipAllocated, created.Operation)
 	}
 	eachNode(created, func(kind, id string, prov, op string, updated *time.Time) {
 		if prov != PendingCreate || updated != nil {

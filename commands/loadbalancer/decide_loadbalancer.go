@@ -20,7 +20,7 @@ func decideCreateLoadBalancer(s State, c CreateLoadBalancer) ([]events.Event, er
 	if s.ID != "" && s.ID != c.Spec.ID {
 		return nil, refuse(Invalid, "Validation failure: load balancer id %s does not match stream %s.", c.Spec.ID, s.ID)
 	}
-	if len(c.Pools) > 0 || len(c.Listeners) > 0 {
+	if c.Vip != nil || len(c.Pools) > 0 || len(c.Listeners) > 0 {
 		return decideLoadBalancerGraph(s, c)
 	}
 	return []events.Event{events.LoadBalancerCreateRequested{LoadBalancer: c.Spec}}, nil

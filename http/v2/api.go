@@ -104,7 +104,11 @@ type Deps struct {
 	ReadModel ReadModel
 	Events    EventLog
 	Subnets   Subnets
-	Logger    *slog.Logger // nil: slog.Default()
+	// VIPs allocates a load balancer's VIP inside its POST, as Octavia does.
+	// Optional: without it the create saga allocates the VIP after the
+	// POST, whose answer then shows vip_address null.
+	VIPs   VIPs
+	Logger *slog.Logger // nil: slog.Default()
 	// NewID returns a fresh object id; nil: random UUIDs (version 4).
 	NewID func() string
 }
@@ -116,6 +120,7 @@ type API struct {
 	read      ReadModel
 	events    EventLog
 	subnets   Subnets
+	vips      VIPs
 	log       *slog.Logger
 	newID     func() string
 	providers providers
@@ -142,7 +147,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 	cfg.setDefaults()
 	a := &API{
 		cfg: cfg, commands: deps.Commands, read: deps.ReadModel, events: deps.Events,
-		subnets: deps.Subnets, log: deps.Logger, newID: deps.NewID,
+		subnets: deps.Subnets, vips: deps.VIPs, log: deps.Logger, newID: deps.NewID,
 		providers: newProviders(cfg.EnabledProviders),
 	}
 	if a.log == nil {

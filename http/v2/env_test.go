@@ -37,6 +37,7 @@ type env struct {
 	cmds    *v2fake.Commands
 	read    *v2fake.ReadModel
 	events  *v2fake.Events
+	vips    *v2fake.VIPs
 	handler http.Handler
 }
 
@@ -44,7 +45,7 @@ type envOption func(*server.Config, *v2.Deps)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, cmds: v2fake.NewCommands(), read: v2fake.NewReadModel(), events: &v2fake.Events{}}
+	e := &env{t: t, cmds: v2fake.NewCommands(), read: v2fake.NewReadModel(), events: &v2fake.Events{}, vips: &v2fake.VIPs{}}
 	cfg := server.Config{
 		V2:                   v2.Config{ReadYourWritesTimeout: 50 * time.Millisecond},
 		NoauthDefaultProject: "",
@@ -56,6 +57,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 			{ID: subnet6ID, Name: "vip6", NetworkID: networkID, CIDR: "fd00::/64", IPVersion: 6},
 			{ID: otherNet, Name: "other", NetworkID: "e5e1d0c3-8c4f-4d66-8b2e-2f3a4b5c6d7e", CIDR: "10.9.0.0/24", IPVersion: 4},
 		},
+		VIPs:   e.vips,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		NewID:  v2fake.IDs(newID),
 	}

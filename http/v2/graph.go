@@ -33,7 +33,7 @@ func checkGraphL7(lb *record) *fault.Error {
 }
 
 // loadBalancerGraph validates the listeners and pools of a load balancer
-// POST for lb and builds them, listeners pointing
+// POST for lb (whose VIP is allocated) and builds them, listeners pointing
 // at their default pools by id.
 func (a *API) loadBalancerGraph(ctx context.Context, rec *record, lb events.LoadBalancer) ([]loadbalancer.PoolGraph, []events.Listener, *fault.Error) {
 	listenerRecs := rec.records("listeners")

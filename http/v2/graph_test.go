@@ -1,6 +1,7 @@
 package v2_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/octavia-es/octavia-es/adapters/network"
 	"github.com/octavia-es/octavia-es/commands/loadbalancer"
 	"github.com/octavia-es/octavia-es/events"
 )
@@ -53,7 +55,8 @@ func TestCreateLoadBalancerGraph(t *testing.T) {
 	}
 
 	lb := resp.obj("loadbalancer")
-	for k, want := range map[string]any{"id": newID, "provisioning_status": "PENDING_CREATE", "updated_at": nil} {
+	for k, want := range map[string]any{"id": newID, "provisioning_status": "PENDING_CREATE", "updated_at": nil,
+		"vip_address": "10.0.0.100", "vip_port_id": "port-" + newID} {
 		if !reflect.DeepEqual(lb[k], want) {
 			t.Errorf("load balancer %s = %v, want %v", k, lb[k], want)
 		}
@@ -106,6 +109,9 @@ func TestCreateLoadBalancerGraph(t *testing.T) {
 	if ssh := pools[0].(map[string]any); ssh["healthmonitor"] != nil || !reflect.DeepEqual(ssh["members"], []any{}) {
 		t.Errorf("ssh pool %v", ssh)
 	}
+	if allocated, released := e.vips.Counts(); allocated != 1 || released != 0 {
+		t.Errorf("VIPs allocated %d, released %d; want 1, 0", allocated, released)
+	}
 }
 
 func TestCreateLoadBalancerGraphRefused(t *testing.T) {
@@ -120,46 +126,47 @@ func TestCreateLoadBalancerGraphRefused(t *testing.T) {
 		body     string
 		status   int
 		want     string
-		commands int // Execute calls (the aggregate's refusals)
+		commands int  // Execute calls (the aggregate's refusals)
+		vip      bool // the VIP was allocated, then released
 	}{
 		// wsme decodes nested objects with their own types and names the
 		// nested attribute.
 		{"listener protocol", lbWith(`"listeners": [{"protocol": "FOO", "protocol_port": 80}]`), 400,
-			"Invalid input for field/attribute protocol. Value: 'FOO'. Value should be one of: TCP, HTTPS, HTTP, TERMINATED_HTTPS, UDP, SCTP, PROMETHEUS", 0},
+			"Invalid input for field/attribute protocol. Value: 'FOO'. Value should be one of: TCP, HTTPS, HTTP, TERMINATED_HTTPS, UDP, SCTP, PROMETHEUS", 0, false},
 		{"listener port missing", lbWith(`"listeners": [{"protocol": "HTTP"}]`), 400,
-			"Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing.", 0},
+			"Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing.", 0, false},
 		{"member attribute unknown", lbWith(`"pools": [{"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "members": [{"address": "10.0.0.5", "protocol_port": 80, "foo": 1}]}]`), 400,
-			"Unknown attribute for argument load_balancer.loadbalancer.pools.members: foo", 0},
+			"Unknown attribute for argument load_balancer.loadbalancer.pools.members: foo", 0, false},
 		{"monitor delay negative", lbWith(`"pools": [{"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "healthmonitor": {"type": "TCP", "delay": -1, "timeout": 3, "max_retries": 3}}]`), 400,
-			"Invalid input for field/attribute delay. Value: '-1'. Value should be greater or equal to 0", 0},
+			"Invalid input for field/attribute delay. Value: '-1'. Value should be greater or equal to 0", 0, false},
 		{"listener with a loadbalancer_id", lbWith(`"listeners": [{"protocol": "HTTP", "protocol_port": 80, "loadbalancer_id": "` + lbID + `"}]`), 400,
-			"Unknown attribute for argument load_balancer.loadbalancer.listeners: loadbalancer_id", 0},
+			"Unknown attribute for argument load_balancer.loadbalancer.listeners: loadbalancer_id", 0, false},
 		{"l7 policies", lbWith(`"listeners": [{"protocol": "HTTP", "protocol_port": 80, "l7policies": [{"action": "REJECT"}]}]`), 400,
-			"Validation failure: L7 policies are not supported yet; create the listener without l7policies.", 0},
+			"Validation failure: L7 policies are not supported yet; create the listener without l7policies.", 0, false},
 		// LoadBalancersController._graph_create's rules.
 		{"default pool without name", lbWith(`"listeners": [{"protocol": "HTTP", "protocol_port": 80, "default_pool": {"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}}]`), 400,
-			"Validation failure: Pools must be named when creating a fully populated loadbalancer.", 0},
+			"Validation failure: Pools must be named when creating a fully populated loadbalancer.", 0, true},
 		{"pool names not unique", lbWith(`"pools": [` + pool("a") + `, ` + pool("a") + `]`), 400,
-			"Validation failure: Pool names must be unique when creating a fully populated loadbalancer.", 0},
+			"Validation failure: Pool names must be unique when creating a fully populated loadbalancer.", 0, true},
 		{"two unnamed pools", lbWith(`"pools": [{"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}, {"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}]`), 400,
-			"Validation failure: Pool names must be unique when creating a fully populated loadbalancer.", 0},
+			"Validation failure: Pool names must be unique when creating a fully populated loadbalancer.", 0, true},
 		{"inline default pool clashing with a named one", lbWith(`"pools": [` + pool("a") + `], "listeners": [{"protocol": "HTTP", "protocol_port": 80, "default_pool": ` + pool("a") + `}]`), 400,
-			"Validation failure: Pool names must be unique when creating a fully populated loadbalancer.", 0},
+			"Validation failure: Pool names must be unique when creating a fully populated loadbalancer.", 0, true},
 		{"reference without definition", lbWith(`"listeners": [{"protocol": "HTTP", "protocol_port": 80, "default_pool": {"name": "ghost"}}]`), 400,
-			"Validation failure: Pool 'ghost' was referenced but no full definition was found.", 0},
+			"Validation failure: Pool 'ghost' was referenced but no full definition was found.", 0, true},
 		{"more than a name is a definition", lbWith(`"listeners": [{"protocol": "HTTP", "protocol_port": 80, "default_pool": {"name": "p", "description": "d"}}]`), 400,
-			"Validation failure: Pool definition for 'p' missing required attribute: protocol", 0},
+			"Validation failure: Pool definition for 'p' missing required attribute: protocol", 0, true},
 		{"pool without algorithm", lbWith(`"pools": [{"name": "p", "protocol": "HTTP"}]`), 400,
-			"Validation failure: Pool definition for 'p' missing required attribute: lb_algorithm", 0},
+			"Validation failure: Pool definition for 'p' missing required attribute: lb_algorithm", 0, true},
 		{"TLS on a UDP listener", lbWith(`"listeners": [{"protocol": "UDP", "protocol_port": 53, "default_tls_container_ref": "x"}]`), 400,
-			"Validation failure: UDP protocol listener does not support TLS.", 0},
+			"Validation failure: UDP protocol listener does not support TLS.", 0, true},
 		// The aggregate's checks of the whole graph.
 		{"two listeners on one port", lbWith(`"listeners": [{"protocol": "HTTP", "protocol_port": 80}, {"protocol": "TCP", "protocol_port": 80}]`), 409,
-			"Another Listener on this Load Balancer is already using protocol HTTP and protocol_port 80", 1},
+			"Another Listener on this Load Balancer is already using protocol HTTP and protocol_port 80", 1, true},
 		{"default pool of another protocol", lbWith(`"pools": [` + pool("a") + `], "listeners": [{"protocol": "UDP", "protocol_port": 53, "default_pool": {"name": "a"}}]`), 400,
-			"Validation failure: The pool protocol 'HTTP' is invalid while the listener protocol is 'UDP'.", 1},
+			"Validation failure: The pool protocol 'HTTP' is invalid while the listener protocol is 'UDP'.", 1, true},
 		{"duplicate member", lbWith(`"pools": [{"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "members": [{"address": "10.0.0.5", "protocol_port": 80}, {"address": "10.0.0.5", "protocol_port": 80}]}]`), 409,
-			"Another member on this pool is already using ip 10.0.0.5 on protocol_port 80", 1},
+			"Another member on this pool is already using ip 10.0.0.5 on protocol_port 80", 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,8 +175,82 @@ func TestCreateLoadBalancerGraphRefused(t *testing.T) {
 			if n := e.cmds.CallCount(); n != tt.commands {
 				t.Errorf("%d commands issued, want %d", n, tt.commands)
 			}
+			allocated, released := e.vips.Counts()
+			if want := map[bool]int{true: 1}[tt.vip]; allocated != want || released != want {
+				t.Errorf("VIPs allocated %d, released %d; want %d, %d", allocated, released, want, want)
+			}
 			if _, stored := e.cmds.States[newID]; stored {
 				t.Errorf("a refused graph was stored")
+			}
+		})
+	}
+}
+
+// TestCreateLoadBalancerVIPErrors: the network driver's refusals answer as
+// Neutron's do through Octavia; nothing is recorded.
+func TestCreateLoadBalancerVIPErrors(t *testing.T) {
+	body := `{"loadbalancer": {"vip_subnet_id": "` + subnetID + `", "vip_address": "10.0.0.5"}}`
+	tests := []struct {
+		err    error
+		status int
+		want   string
+	}{
+		{fmt.Errorf("noop: %w", network.ErrAddressInUse), 409, "IP address 10.0.0.5 already allocated in subnet " + subnetID + "."},
+		{fmt.Errorf("noop: %w", network.ErrInvalidAddress), 400, "IP address 10.0.0.5 is not a valid IP for the specified subnet."},
+		{fmt.Errorf("noop: %w", network.ErrNoFreeAddress), 409, "No more IP addresses available on network " + networkID + "."},
+		{fmt.Errorf("noop: %w", network.ErrSubnetNotFound), 400, "Subnet " + subnetID + " not found."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			e := newEnv(t)
+			e.vips.Err = tt.err
+			e.do(http.MethodPost, "/v2/lbaas/loadbalancers", body).expectFault(tt.status, tt.want)
+			if n := e.cmds.CallCount(); n != 0 {
+				t.Errorf("%d commands issued", n)
+			}
+			if req := e.vips.Allocated[0]; req.LoadBalancerID != newID || req.Address != "10.0.0.5" || req.SubnetID != subnetID || req.NetworkID != networkID {
+				t.Errorf("allocation request %+v", req)
+			}
+		})
+	}
+	t.Run("driver failure", func(t *testing.T) {
+		e := newEnv(t)
+		e.vips.Err = errors.New("neutron is down")
+		resp := e.do(http.MethodPost, "/v2/lbaas/loadbalancers", body).expectStatus(http.StatusInternalServerError)
+		if strings.Contains(resp.Body.String(), "neutron") {
+			t.Errorf("internal error leaked: %s", resp.Body.String())
+		}
+	})
+}
+
+// TestCreateLoadBalancerReleasesVIP: a create that was not stored frees its
+// VIP; one stored despite the error keeps it (its saga or delete frees it).
+func TestCreateLoadBalancerReleasesVIP(t *testing.T) {
+	body := `{"loadbalancer": {"vip_subnet_id": "` + subnetID + `"}}`
+	tests := []struct {
+		name     string
+		err      error
+		stored   bool
+		status   int
+		released int
+	}{
+		{"refused", &loadbalancer.Error{Kind: loadbalancer.Conflict, Message: "Already an entity with that specified id."}, false, 409, 1},
+		{"failed before the append", errors.New("disk full"), false, 500, 1},
+		{"failed after the append", errors.New("fold failed"), true, 500, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tt.stored {
+				s := loadbalancer.NewStateFor(newID)
+				s.Exists = true
+				s.LoadBalancer.Spec = events.LoadBalancer{ID: newID}
+				e.cmds.Put(s)
+			}
+			e.cmds.Err = tt.err
+			e.do(http.MethodPost, "/v2/lbaas/loadbalancers", body).expectStatus(tt.status)
+			if _, released := e.vips.Counts(); released != tt.released {
+				t.Errorf("released %d VIPs, want %d", released, tt.released)
 			}
 		})
 	}

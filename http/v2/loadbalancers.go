@@ -95,9 +95,13 @@ func (a *API) createLoadBalancer(w http.ResponseWriter, r *http.Request) {
 	if ferr == nil {
 		spec, ferr = a.loadBalancerSpec(ctx, lb)
 	}
+	var vip *events.VipAllocated
+	if ferr == nil {
+		vip, ferr = a.allocateVIP(ctx, spec)
+	}
 	var res loadbalancer.Result
 	if ferr == nil {
-		res, ferr = a.recordLoadBalancer(ctx, lb, spec)
+		res, ferr = a.recordLoadBalancer(ctx, lb, spec, vip)
 	}
 	if ferr != nil {
 		fault.Write(w, ferr)
@@ -108,14 +112,27 @@ func (a *API) createLoadBalancer(w http.ResponseWriter, r *http.Request) {
 }
 
 // recordLoadBalancer builds the listeners and pools of the POST, if any,
-// and executes the create.
-func (a *API) recordLoadBalancer(ctx context.Context, rec *record, spec events.LoadBalancer) (loadbalancer.Result, *fault.Error) {
-	cmd := loadbalancer.CreateLoadBalancer{Spec: spec}
+// and executes the create with the VIP the API allocated; the VIP is freed
+// again unless the create was stored.
+func (a *API) recordLoadBalancer(ctx context.Context, rec *record, spec events.LoadBalancer, vip *events.VipAllocated) (loadbalancer.Result, *fault.Error) {
+	cmd := loadbalancer.CreateLoadBalancer{Spec: spec, Vip: vip}
+	withVIP := spec
+	if vip != nil {
+		withVIP.VipAddress = &vip.VipAddress
+	}
 	var ferr *fault.Error
-	if cmd.Pools, cmd.Listeners, ferr = a.loadBalancerGraph(ctx, rec, spec); ferr != nil {
+	if cmd.Pools, cmd.Listeners, ferr = a.loadBalancerGraph(ctx, rec, withVIP); ferr != nil {
+		a.releaseVIP(ctx, vip)
 		return loadbalancer.Result{}, ferr
 	}
-	return a.execute(ctx, spec.ID, cmd)
+	res, err := a.commands.Execute(ctx, spec.ID, cmd, metadata(ctx))
+	if err != nil {
+		if !a.createRecorded(ctx, spec.ID, err) {
+			a.releaseVIP(ctx, vip)
+		}
+		return res, a.commandError(ctx, spec.ID, err)
+	}
+	return res, nil
 }
 
 // loadBalancerSpec validates a POST as Octavia's LoadBalancersController.post

@@ -32,7 +32,8 @@ func TestCreateLoadBalancer(t *testing.T) {
 	want := map[string]any{
 		"id": newID, "name": "lb1", "description": "", "provisioning_status": "PENDING_CREATE",
 		"operating_status": "OFFLINE", "admin_state_up": true, "project_id": "tenant-a", "tenant_id": "tenant-a",
-		"vip_subnet_id": subnetID, "vip_network_id": networkID, "vip_address": nil, "provider": "amphora",
+		"vip_subnet_id": subnetID, "vip_network_id": networkID, "vip_address": "10.0.0.100",
+		"vip_port_id": "port-" + newID, "provider": "amphora",
 		"flavor_id": nil, "availability_zone": nil, "listeners": []any{}, "pools": []any{}, "tags": []any{"t"},
 	}
 	for k, v := range want {
@@ -47,6 +48,11 @@ func TestCreateLoadBalancer(t *testing.T) {
 	}
 	if cmd.Spec.ID != newID || cmd.Spec.ProjectID != "tenant-a" || !cmd.Spec.AdminStateUp || cmd.Spec.Provider != "amphora" {
 		t.Errorf("spec %+v", cmd.Spec)
+	}
+	wantVip := events.VipAllocated{LoadBalancerID: newID, VipAddress: "10.0.0.100", VipPortID: "port-" + newID,
+		VipSubnetID: subnetID, VipNetworkID: networkID}
+	if cmd.Vip == nil || *cmd.Vip != wantVip || cmd.Spec.VipAddress != nil {
+		t.Errorf("vip %+v (spec address %v), want %+v recorded apart from the requested spec", cmd.Vip, cmd.Spec.VipAddress, wantVip)
 	}
 	if len(cmd.Pools) != 0 || len(cmd.Listeners) != 0 {
 		t.Errorf("children %+v %+v in a plain create", cmd.Pools, cmd.Listeners)
@@ -139,6 +145,9 @@ func TestCreateLoadBalancerRefused(t *testing.T) {
 			e.do(http.MethodPost, "/v2/lbaas/loadbalancers", tt.body, tt.headers...).expectFault(tt.status, tt.want)
 			if n := e.cmds.CallCount(); n != 0 {
 				t.Errorf("%d commands issued for a refused request", n)
+			}
+			if n, _ := e.vips.Counts(); n != 0 {
+				t.Errorf("%d VIPs allocated for a request refused before", n)
 			}
 		})
 	}

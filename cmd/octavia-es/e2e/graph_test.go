@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"syscall"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
@@ -14,8 +16,8 @@ import (
 
 // TestFullyPopulatedCreate: one gophercloud call creates a load balancer with
 // two listeners, two pools, a monitor and members (Octavia's single-call
-// create). The 201 carries every object in PENDING_CREATE; the one create
-// saga settles them all to ACTIVE.
+// create). The 201 carries every object in PENDING_CREATE and the VIP; the
+// one create saga settles them all to ACTIVE.
 func TestFullyPopulatedCreate(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, serverOptions{})
@@ -41,7 +43,12 @@ func TestFullyPopulatedCreate(t *testing.T) {
 	}).Extract()
 	noErr(t, "create fully populated lb", err)
 
-	// The 201: every object is a whole object in PENDING_CREATE.
+	// The 201: the VIP is already allocated, every object is a whole
+	// object in PENDING_CREATE.
+	vip, perr := netip.ParseAddr(lb.VipAddress)
+	if perr != nil || !netip.MustParsePrefix(vipCIDR).Contains(vip) || lb.VipPortID == "" || lb.VipNetworkID != defaultNetwork {
+		t.Errorf("201 VIP: address %q port %q network %q, want an address of %s on %s", lb.VipAddress, lb.VipPortID, lb.VipNetworkID, vipCIDR, defaultNetwork)
+	}
 	if lb.ProvisioningStatus != "PENDING_CREATE" || len(lb.Listeners) != 2 || len(lb.Pools) != 2 {
 		t.Fatalf("201: %s with %d listeners and %d pools", lb.ProvisioningStatus, len(lb.Listeners), len(lb.Pools))
 	}
@@ -71,7 +78,7 @@ func TestFullyPopulatedCreate(t *testing.T) {
 
 	lbPath := "/v2/lbaas/loadbalancers/" + lb.ID
 	lbObj := waitActive(t, c, lb.ID)
-	wantFields(t, "active lb", lbObj, map[string]any{"name": "graph", "vip_subnet_id": defaultSubnet})
+	wantFields(t, "active lb", lbObj, map[string]any{"vip_address": lb.VipAddress, "vip_port_id": lb.VipPortID})
 	wantIDRefs(t, "lb listeners", lbObj["listeners"], byName["listener http"], byName["listener tcp"])
 	wantIDRefs(t, "lb pools", lbObj["pools"], web.ID, byName["pool spare"])
 
@@ -151,6 +158,9 @@ func TestFullyPopulatedCreateJSON(t *testing.T) {
 			{"name": "b", "protocol": "HTTP", "protocol_port": 81, "default_pool": {"name": "shared"}}]}}`})
 	mustStatus(t, "create", r, http.StatusCreated)
 	lb := objectAt(t, r, "loadbalancer")
+	if s, _ := lb["vip_address"].(string); s == "" {
+		t.Errorf("201 without vip_address: %s", r)
+	}
 	pls, _ := lb["pools"].([]any)
 	lns, _ := lb["listeners"].([]any)
 	if len(pls) != 1 || len(lns) != 2 {
@@ -230,6 +240,59 @@ func TestSingleCreatesOfListenerAndPool(t *testing.T) {
 	if all := listAt(t, c.get(t, "/v2/lbaas/pools?name=orphan"), "pools"); len(all) != 0 {
 		t.Errorf("a refused listener left its pool: %v", all)
 	}
+}
+
+// TestVIPAllocatedByTheAPI: the POST allocates the VIP, a requested address
+// already held or outside the subnet is refused at once, and refused creates
+// free what they allocated.
+func TestVIPAllocatedByTheAPI(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOptions{})
+	c := newRawClient(srv.URL, projectA)
+	create := func(fields string) response {
+		return c.do(t, request{Method: http.MethodPost, Path: "/v2/lbaas/loadbalancers",
+			Body: `{"loadbalancer": {"vip_subnet_id": "` + defaultSubnet + `"` + fields + `}}`})
+	}
+	const held, free = "127.100.0.50", "127.100.0.60"
+
+	r := create(`, "vip_address": "` + held + `"`)
+	mustStatus(t, "create with an address", r, http.StatusCreated)
+	first := objectAt(t, r, "loadbalancer")
+	wantFields(t, "201", first, map[string]any{"vip_address": held, "vip_network_id": defaultNetwork, "vip_subnet_id": defaultSubnet})
+	if s, _ := first["vip_port_id"].(string); s == "" {
+		t.Errorf("201 without vip_port_id: %s", r)
+	}
+
+	wantFault(t, "address held", create(`, "vip_address": "`+held+`"`), http.StatusConflict,
+		"IP address "+held+" already allocated in subnet "+defaultSubnet+".")
+	wantFault(t, "address outside the subnet", create(`, "vip_address": "10.1.2.3"`), http.StatusBadRequest,
+		"IP address 10.1.2.3 is not a valid IP for the specified subnet.")
+
+	// A graph refused by the aggregate frees its VIP: the address is free
+	// for the next create.
+	wantFault(t, "refused graph", create(`, "vip_address": "`+free+`", "listeners": [
+		{"protocol": "HTTP", "protocol_port": 80}, {"protocol": "TCP", "protocol_port": 80}]`), http.StatusConflict, "protocol_port 80")
+	wantFault(t, "graph refused before the aggregate", create(`, "vip_address": "`+free+`", "listeners": [
+		{"protocol": "HTTP", "protocol_port": 80, "default_pool": {"name": "ghost"}}]`), http.StatusBadRequest, "ghost")
+	r = create(`, "vip_address": "` + free + `"`)
+	mustStatus(t, "create on the address refused creates had", r, http.StatusCreated)
+	if n := len(listAt(t, c.get(t, "/v2/lbaas/loadbalancers"), "loadbalancers")); n != 2 {
+		t.Errorf("%d load balancers, want 2 (refused creates stored nothing)", n)
+	}
+
+	// The saga does not allocate again: the VIP of the 201 is the VIP.
+	wantFields(t, "active lb", waitActive(t, c, first["id"].(string)), map[string]any{"vip_address": held, "vip_port_id": first["vip_port_id"]})
+
+	// A restart re-reserves held VIPs before the API allocates again.
+	_ = srv.stop(syscall.SIGTERM)
+	srv.restart(serverOptions{})
+	wantFault(t, "address held across a restart", create(`, "vip_address": "`+held+`"`), http.StatusConflict, "already allocated")
+
+	// Deleting the load balancer frees its address.
+	path := "/v2/lbaas/loadbalancers/" + first["id"].(string)
+	mustStatus(t, "delete", c.do(t, request{Method: http.MethodDelete, Path: path}), http.StatusNoContent)
+	waitGone(t, c, path)
+	mustStatus(t, "create on a freed address", create(`, "vip_address": "`+held+`"`), http.StatusCreated)
 }
 
 // objects turns decoded JSON objects into maps.

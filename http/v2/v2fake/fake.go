@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/octavia-es/octavia-es/adapters/network"
 	"github.com/octavia-es/octavia-es/commands/loadbalancer"
 	"github.com/octavia-es/octavia-es/events"
 	v2 "github.com/octavia-es/octavia-es/http/v2"
@@ -120,7 +121,7 @@ func apply(s loadbalancer.State, cmd loadbalancer.Command) (loadbalancer.State, 
 	pending := func() { s.LoadBalancer.ProvisioningStatus = loadbalancer.PendingUpdate }
 	switch c := cmd.(type) {
 	case loadbalancer.CreateLoadBalancer:
-		if len(c.Pools) > 0 || len(c.Listeners) > 0 {
+		if c.Vip != nil || len(c.Pools) > 0 || len(c.Listeners) > 0 {
 			return decided(s, c)
 		}
 		s.Exists = true
@@ -419,6 +420,46 @@ func (s Subnets) GetSubnet(ctx context.Context, id string) (v2.Subnet, bool, err
 }
 
 func (s Subnets) ListSubnets(ctx context.Context) ([]v2.Subnet, error) { return s, nil }
+
+// VIPs is a fake VIP allocator: each load balancer gets the address it
+// asks for, else 10.0.0.<n> counting from 100, on port "port-<lb id>".
+// Err, when set, is returned by AllocateVIP.
+type VIPs struct {
+	mu        sync.Mutex
+	next      int
+	Err       error
+	Allocated []network.VIPRequest
+	Released  []string // load balancer ids
+}
+
+func (v *VIPs) AllocateVIP(ctx context.Context, req network.VIPRequest) (network.VIP, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.Allocated = append(v.Allocated, req)
+	if v.Err != nil {
+		return network.VIP{}, v.Err
+	}
+	addr := req.Address
+	if addr == "" {
+		addr = fmt.Sprintf("10.0.0.%d", 100+v.next)
+		v.next++
+	}
+	return network.VIP{Address: addr, PortID: "port-" + req.LoadBalancerID, SubnetID: req.SubnetID, NetworkID: req.NetworkID}, nil
+}
+
+func (v *VIPs) ReleaseVIP(ctx context.Context, loadBalancerID, portID string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.Released = append(v.Released, loadBalancerID)
+	return nil
+}
+
+// Counts returns how many VIPs were asked for and released.
+func (v *VIPs) Counts() (allocated, released int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.Allocated), len(v.Released)
+}
 
 // IDs returns a NewID func yielding the given ids in order, then
 // "id-<n>".
