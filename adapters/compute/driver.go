@@ -14,6 +14,12 @@ import (
 const (
 	StatusOnline  = "ONLINE"
 	StatusOffline = "OFFLINE"
+	// StatusError: the instance failed and is not running (local: its agent
+	// process exited unexpectedly). It still exists until deleted.
+	StatusError = "ERROR"
+	// StatusShutoff: the instance stopped cleanly without being deleted
+	// (local: its agent process exited with status 0 on its own).
+	StatusShutoff = "SHUTOFF"
 )
 
 // ErrAmphoraNotFound: Status of a compute instance that does not exist (never
@@ -36,6 +42,7 @@ type AmphoraRequest struct {
 type Amphora struct {
 	ComputeID     string
 	LBNetworkIP   string // where the amphora agent's API answers
+	AgentPort     int    // the agent API's port on LBNetworkIP; 0: the amphora driver's default
 	ImageID       string
 	ComputeFlavor string
 }
@@ -52,6 +59,8 @@ type Driver interface {
 	// deleted instance is not an error.
 	DeleteAmphora(ctx context.Context, computeID string) error
 
-	// Status reports StatusOnline or StatusOffline, or ErrAmphoraNotFound.
+	// Status reports StatusOnline or StatusOffline (StatusError or
+	// StatusShutoff for an instance that stopped on its own), or
+	// ErrAmphoraNotFound.
 	Status(ctx context.Context, computeID string) (string, error)
 }
