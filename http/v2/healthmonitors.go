@@ -21,20 +21,7 @@ func (a *API) healthMonitorRoutes(r chi.Router) {
 }
 
 func (a *API) listHealthMonitors(w http.ResponseWriter, r *http.Request) {
-	q, ferr := a.parseList(r)
-	if ferr == nil {
-		ferr = a.catchUp(r.Context())
-	}
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
-	page, err := a.read.ListHealthMonitors(r.Context(), q.opts)
-	if err != nil {
-		fault.Write(w, a.readError(r.Context(), err, nil))
-		return
-	}
-	writeList(a, w, r, "healthmonitors", q, page.Items, func(v projections.HealthMonitorView) string { return v.ID })
+	a.list(w, r, "healthmonitors", a.read.ListHealthMonitorsRaw)
 }
 
 func (a *API) readHealthMonitor(ctx context.Context, id string) (projections.HealthMonitorView, *fault.Error) {

@@ -22,20 +22,7 @@ func (a *API) listenerRoutes(r chi.Router) {
 }
 
 func (a *API) listListeners(w http.ResponseWriter, r *http.Request) {
-	q, ferr := a.parseList(r)
-	if ferr == nil {
-		ferr = a.catchUp(r.Context())
-	}
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
-	page, err := a.read.ListListeners(r.Context(), q.opts)
-	if err != nil {
-		fault.Write(w, a.readError(r.Context(), err, nil))
-		return
-	}
-	writeList(a, w, r, "listeners", q, page.Items, func(v projections.ListenerView) string { return v.ID })
+	a.list(w, r, "listeners", a.read.ListListenersRaw)
 }
 
 // readListener is GET of one listener, visible to the caller.

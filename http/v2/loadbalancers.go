@@ -26,20 +26,7 @@ func (a *API) loadBalancerRoutes(r chi.Router) {
 }
 
 func (a *API) listLoadBalancers(w http.ResponseWriter, r *http.Request) {
-	q, ferr := a.parseList(r)
-	if ferr == nil {
-		ferr = a.catchUp(r.Context())
-	}
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
-	page, err := a.read.ListLoadBalancers(r.Context(), q.opts)
-	if err != nil {
-		fault.Write(w, a.readError(r.Context(), err, nil))
-		return
-	}
-	writeList(a, w, r, "loadbalancers", q, page.Items, func(v projections.LoadBalancerView) string { return v.ID })
+	a.list(w, r, "loadbalancers", a.read.ListLoadBalancersRaw)
 }
 
 func (a *API) getLoadBalancer(w http.ResponseWriter, r *http.Request) {

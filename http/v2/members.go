@@ -2,6 +2,7 @@ package v2
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -47,18 +48,10 @@ func scopedPool(r *http.Request) projections.PoolView {
 }
 
 func (a *API) listMembers(w http.ResponseWriter, r *http.Request) {
-	q, ferr := a.parseList(r)
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
 	pool := scopedPool(r)
-	page, err := a.read.ListMembers(r.Context(), pool.ID, q.opts)
-	if err != nil {
-		fault.Write(w, a.readError(r.Context(), err, fault.NotFound(resPool, pool.ID)))
-		return
-	}
-	writeList(a, w, r, "members", q, page.Items, func(v projections.MemberView) string { return v.ID })
+	a.list(w, r, "members", func(ctx context.Context, o projections.ListOptions) (projections.Page[json.RawMessage], error) {
+		return a.read.ListMembersRaw(ctx, pool.ID, o)
+	}, fault.NotFound(resPool, pool.ID))
 }
 
 func (a *API) readMember(ctx context.Context, poolID, id string) (projections.MemberView, *fault.Error) {

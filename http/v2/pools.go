@@ -22,20 +22,7 @@ func (a *API) poolRoutes(r chi.Router) {
 }
 
 func (a *API) listPools(w http.ResponseWriter, r *http.Request) {
-	q, ferr := a.parseList(r)
-	if ferr == nil {
-		ferr = a.catchUp(r.Context())
-	}
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
-	page, err := a.read.ListPools(r.Context(), q.opts)
-	if err != nil {
-		fault.Write(w, a.readError(r.Context(), err, nil))
-		return
-	}
-	writeList(a, w, r, "pools", q, page.Items, func(v projections.PoolView) string { return v.ID })
+	a.list(w, r, "pools", a.read.ListPoolsRaw)
 }
 
 // readPool is GET of one pool, visible to the caller.

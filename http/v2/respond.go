@@ -1,7 +1,9 @@
 package v2
 
 import (
+	"context"
 	"encoding/json"
+	"github.com/octavia-es/octavia-es/projections"
 	"net/http"
 
 	"github.com/octavia-es/octavia-es/http/fault"
@@ -19,7 +21,34 @@ func (a *API) writeOne(w http.ResponseWriter, r *http.Request, status int, key s
 }
 
 // writeList answers {"<key>": [...], "<key>_links": [...]}.
-func writeList[T any](a *API, w http.ResponseWriter, r *http.Request, key string, q listQuery, items []T, id func(T) string) {
+// rawList fetches one page of stored documents.
+type rawList func(ctx context.Context, o projections.ListOptions) (projections.Page[json.RawMessage], error)
+
+// list answers GET on a collection: parse the list parameters, wait for the
+// read model to reach the latest write, fetch the page and write it with its
+// links. A not-found from fetch (the parent vanished) is a 404 of notFound.
+func (a *API) list(w http.ResponseWriter, r *http.Request, key string, fetch rawList, notFound ...*fault.Error) {
+	q, ferr := a.parseList(r)
+	if ferr == nil {
+		ferr = a.catchUp(r.Context())
+	}
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	page, err := fetch(r.Context(), q.opts)
+	if err != nil {
+		var nf *fault.Error
+		if len(notFound) > 0 {
+			nf = notFound[0]
+		}
+		fault.Write(w, a.readError(r.Context(), err, nf))
+		return
+	}
+	writeList(a, w, r, key, q, page.Items)
+}
+
+func writeList(a *API, w http.ResponseWriter, r *http.Request, key string, q listQuery, items []json.RawMessage) {
 	out := make([]any, 0, len(items))
 	for _, it := range items {
 		obj, err := selectFields(it, q.fields)
@@ -31,12 +60,21 @@ func writeList[T any](a *API, w http.ResponseWriter, r *http.Request, key string
 	}
 	var first, last string
 	if len(items) > 0 {
-		first, last = id(items[0]), id(items[len(items)-1])
+		first, last = docID(items[0]), docID(items[len(items)-1])
 	}
 	fault.WriteJSON(w, http.StatusOK, map[string]any{
 		key:            out,
 		key + "_links": a.links(r, q, first, last, len(items)),
 	})
+}
+
+// docID is the "id" of a stored document ("" if it has none).
+func docID(doc json.RawMessage) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(doc, &v)
+	return v.ID
 }
 
 // selectFields returns v itself, or only its attributes named in fields.

@@ -476,3 +476,40 @@ func IDs(ids ...string) func() string {
 		return fmt.Sprintf("id-%d", n)
 	}
 }
+
+// The Raw list variants serve the stored documents, as the real read model.
+
+func (rm *ReadModel) ListLoadBalancersRaw(ctx context.Context, o projections.ListOptions) (projections.Page[json.RawMessage], error) {
+	return raw(rm.ListLoadBalancers(ctx, o))
+}
+
+func (rm *ReadModel) ListListenersRaw(ctx context.Context, o projections.ListOptions) (projections.Page[json.RawMessage], error) {
+	return raw(rm.ListListeners(ctx, o))
+}
+
+func (rm *ReadModel) ListPoolsRaw(ctx context.Context, o projections.ListOptions) (projections.Page[json.RawMessage], error) {
+	return raw(rm.ListPools(ctx, o))
+}
+
+func (rm *ReadModel) ListMembersRaw(ctx context.Context, poolID string, o projections.ListOptions) (projections.Page[json.RawMessage], error) {
+	return raw(rm.ListMembers(ctx, poolID, o))
+}
+
+func (rm *ReadModel) ListHealthMonitorsRaw(ctx context.Context, o projections.ListOptions) (projections.Page[json.RawMessage], error) {
+	return raw(rm.ListHealthMonitors(ctx, o))
+}
+
+func raw[T any](p projections.Page[T], err error) (projections.Page[json.RawMessage], error) {
+	out := projections.Page[json.RawMessage]{NextMarker: p.NextMarker, PrevMarker: p.PrevMarker}
+	if err != nil {
+		return out, err
+	}
+	for _, it := range p.Items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			return out, err
+		}
+		out.Items = append(out.Items, b)
+	}
+	return out, nil
+}
