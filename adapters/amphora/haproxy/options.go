@@ -1,0 +1,98 @@
+package haproxy
+
+// Defaults are Octavia 11's ([haproxy_amphora] and constants.py).
+const (
+	DefaultConnectionLimit      = 50000   // HAPROXY_DEFAULT_MAXCONN
+	MaxConnLimit                = 1000000 // HAPROXY_MAX_MAXCONN
+	DefaultTimeoutClientData    = 50000   // ms
+	DefaultTimeoutMemberConnect = 5000    // ms
+	DefaultTimeoutMemberData    = 50000   // ms
+	DefaultTimeoutTCPInspect    = 0       // ms, 0 = no inspect delay
+	DefaultStickSize            = "10k"
+)
+
+// Options are the amphora-side facts the Config does not carry.
+type Options struct {
+	// AmphoraID names the local peer (required when PeerPort is set).
+	AmphoraID string
+
+	// VIPAddress is the address listeners bind; "" = the load balancer's
+	// vip_address. Additional VIPs with an address are bound as well.
+	VIPAddress string
+
+	// StatsSocket is the admin socket path (required). It is rendered with
+	// "expose-fd listeners" so a reload hands the listening sockets over.
+	StatsSocket string
+
+	// StateFile is the server-state-file path; "" = no state file. The agent
+	// dumps "show servers state" into it before a reload so member states
+	// survive the reload.
+	StateFile string
+
+	// PeerPort > 0 adds a peers section with the local peer on
+	// PeerAddress:PeerPort, so stick tables survive reloads (the old worker
+	// pushes them to the new one). 0 = no peers.
+	PeerPort int
+	// PeerAddress is where the local peer listens; "" = the VIP address.
+	PeerAddress string
+
+	// DefaultConnectionLimit is a listener's maxconn when its
+	// connection_limit is -1 (or 0); 0 = DefaultConnectionLimit (50000).
+	DefaultConnectionLimit int
+
+	// MaxConn caps the global maxconn (the sum of the listeners' limits);
+	// 0 = MaxConnLimit (1000000). An unprivileged HAProxy cannot raise its
+	// file limit: keep MaxConn below RLIMIT_NOFILE/2 there, or it refuses to
+	// start ("Cannot raise FD limit").
+	MaxConn int
+
+	// NbThread sets nbthread; 0 = HAProxy's default (one per CPU).
+	NbThread int
+
+	// User and Group HAProxy drops to; "" = none (running unprivileged).
+	User  string
+	Group string
+
+	// LogTarget: "" = no logging; "stdout" or "stderr" = raw logs on that
+	// stream (the agent's own output); otherwise a syslog target as HAProxy
+	// reads it, e.g. a unix socket path /run/…/log.
+	LogTarget string
+
+	// Certificates maps a listener id to the PEM file (certificate chain and
+	// key) or directory of PEM files HAProxy serves for a TERMINATED_HTTPS
+	// (or TLS PROMETHEUS) listener. A directory gives SNI: HAProxy picks the
+	// certificate by name. A TLS listener missing here is refused with
+	// ErrCertificateUnavailable.
+	Certificates map[string]string
+
+	// PingCommand is the external-check command PING monitors run (HAProxy
+	// calls it with proxy address, proxy port, server address and port in
+	// HAPROXY_SERVER_ADDR...); required only when a PING monitor is
+	// rendered. PingWrapperScript is a suitable script.
+	PingCommand string
+
+	// StickSize is the stick-table size for SOURCE_IP and APP_COOKIE
+	// persistence; "" = DefaultStickSize.
+	StickSize string
+}
+
+func (o Options) defaultConnectionLimit() int {
+	if o.DefaultConnectionLimit > 0 {
+		return o.DefaultConnectionLimit
+	}
+	return DefaultConnectionLimit
+}
+
+func (o Options) maxConn() int {
+	if o.MaxConn > 0 {
+		return o.MaxConn
+	}
+	return MaxConnLimit
+}
+
+func (o Options) stickSize() string {
+	if o.StickSize != "" {
+		return o.StickSize
+	}
+	return DefaultStickSize
+}
