@@ -58,7 +58,7 @@ func (d *Driver) boot(ctx context.Context, inst *instance, req compute.AmphoraRe
 		ImageID:        req.ImageID,
 		ComputeFlavor:  req.FlavorID,
 	}
-	configPath, err := d.writeAgentFiles(inst)
+	configPath, err := d.writeAgentFiles(ctx, inst)
 	if err != nil {
 		return compute.Amphora{}, err
 	}
@@ -88,8 +88,8 @@ func (d *Driver) boot(ctx context.Context, inst *instance, req compute.AmphoraRe
 
 // writeAgentFiles writes the certificate, key, CA and agent.yaml, and
 // returns agent.yaml's path.
-func (d *Driver) writeAgentFiles(inst *instance) (string, error) {
-	certPEM, keyPEM, err := d.ca.IssueServer(inst.amphoraID, []string{d.cfg.LBNetworkIP}, d.cfg.CertValidity)
+func (d *Driver) writeAgentFiles(ctx context.Context, inst *instance) (string, error) {
+	certPEM, keyPEM, err := d.ca.IssueServer(ctx, inst.amphoraID, []string{d.cfg.LBNetworkIP}, d.cfg.CertValidity)
 	if err != nil {
 		return "", fmt.Errorf("issue the agent's certificate: %w", err)
 	}
@@ -151,7 +151,9 @@ func (d *Driver) waitReady(ctx context.Context, inst *instance, proc *process) e
 	deadline := time.NewTimer(d.cfg.BootTimeout)
 	defer deadline.Stop()
 	addr := net.JoinHostPort(d.cfg.LBNetworkIP, strconv.Itoa(inst.st.AgentPort))
-	wait := 20 * time.Millisecond
+	// A refused connection on loopback costs microseconds: poll often, as
+	// boot time is most of a load balancer's time to ACTIVE.
+	wait := 10 * time.Millisecond
 	var last error
 	for {
 		if last = d.prober.probe(ctx, inst.amphoraID, addr); last == nil {
@@ -166,7 +168,7 @@ func (d *Driver) waitReady(ctx context.Context, inst *instance, proc *process) e
 			return fmt.Errorf("agent did not answer on %s within %s: %w", addr, d.cfg.BootTimeout, last)
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, 200*time.Millisecond)
+		wait = min(2*wait, 50*time.Millisecond)
 	}
 }
 

@@ -1,77 +1,55 @@
 package local
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
+	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	certlocal "github.com/octavia-es/octavia-es/adapters/certificates/local"
 )
 
-// testCA is a throw-away certificate authority standing for
-// adapters/certificates.
+// The controller's CA is what the driver is wired with.
+var _ CA = (*certlocal.CA)(nil)
+
+// testCA is the controller's local CA, counting what it issues and, when
+// rename is set, issuing certificates for another amphora (a port answered
+// by the wrong agent).
 type testCA struct {
-	cert   *x509.Certificate
-	key    *ecdsa.PrivateKey
-	file   string // the CA certificate, PEM
-	client tls.Certificate
+	*certlocal.CA
+	client tls.Certificate // the controller's client certificate
 
 	mu     sync.Mutex
 	issued []string // amphora ids, in order
-	rename string   // when set, certificates name this amphora instead
+	rename string
 }
 
 func newTestCA(t *testing.T) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := certlocal.NewCA(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "octavia-es test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	certPEM, keyPEM, err := ca.IssueClient(context.Background(), "controller", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _ := x509.ParseCertificate(der)
-	ca := &testCA{cert: cert, key: key, file: filepath.Join(t.TempDir(), "ca.pem")}
-	if err := os.WriteFile(ca.file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	certPEM, keyPEM, err := ca.issue("controller", nil, time.Hour, x509.ExtKeyUsageClientAuth)
+	client, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ca.client, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		t.Fatal(err)
-	}
-	return ca
+	return &testCA{CA: ca, client: client}
 }
 
-func (ca *testCA) IssueServer(amphoraID string, hosts []string, validity time.Duration) ([]byte, []byte, error) {
+func (ca *testCA) IssueServer(ctx context.Context, amphoraID string, hosts []string, validity time.Duration) ([]byte, []byte, error) {
 	ca.mu.Lock()
 	ca.issued = append(ca.issued, amphoraID)
 	if ca.rename != "" {
 		amphoraID = ca.rename
 	}
 	ca.mu.Unlock()
-	return ca.issue(amphoraID, hosts, validity, x509.ExtKeyUsageServerAuth)
+	return ca.CA.IssueServer(ctx, amphoraID, hosts, validity)
 }
 
 func (ca *testCA) issuedIDs() []string {
@@ -80,36 +58,7 @@ func (ca *testCA) issuedIDs() []string {
 	return append([]string(nil), ca.issued...)
 }
 
-func (ca *testCA) issue(cn string, hosts []string, validity time.Duration, usage x509.ExtKeyUsage) ([]byte, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: cn},
-		DNSNames:     []string{cn},
-		NotBefore:    time.Now().Add(-time.Minute),
-		NotAfter:     time.Now().Add(validity),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return nil, nil, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
-}
+// badCA hands out a CA certificate that is not PEM.
+type badCA struct{ *testCA }
+
+func (badCA) CACertPEM() []byte { return []byte("not a certificate") }

@@ -1,7 +1,9 @@
 package local
 
 import (
+	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,20 +53,20 @@ type Config struct {
 }
 
 // CA issues the agents' server certificates. The controller's certificate
-// authority (adapters/certificates) satisfies it.
+// authority (adapters/certificates.Generator) satisfies it.
 type CA interface {
 	// IssueServer returns a PEM certificate and key for the agent of
-	// amphoraID, valid for hosts (IP addresses or names).
-	IssueServer(amphoraID string, hosts []string, validity time.Duration) (certPEM, keyPEM []byte, err error)
+	// amphoraID (named by it), valid for hosts (IP addresses or names).
+	IssueServer(ctx context.Context, amphoraID string, hosts []string, validity time.Duration) (certPEM, keyPEM []byte, err error)
+	// CACertPEM is the CA certificate: each agent's client CA.
+	CACertPEM() []byte
+	// CertPool holds the CA certificate, to verify agents at boot.
+	CertPool() *x509.CertPool
 }
 
 // Deps are the driver's collaborators.
 type Deps struct {
 	CA CA // required
-	// CACertFile is the CA certificate (PEM): copied into each working
-	// directory as the agent's client CA, and used to verify agents at boot.
-	// Required.
-	CACertFile string
 	// ClientCert, when set, is presented to agents: the boot probe then
 	// asks GET /1.0/info and wants 200. Without it, the probe wants a TLS
 	// handshake with a certificate the CA signed.

@@ -21,7 +21,7 @@ package local
 
 import (
 	"context"
-	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,16 +87,16 @@ func New(cfg Config, deps Deps) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	if deps.CA == nil || deps.CACertFile == "" {
-		return nil, errors.New("local compute: a CA and its certificate file are required")
+	if deps.CA == nil {
+		return nil, errors.New("local compute: a CA is required")
 	}
-	caPEM, err := os.ReadFile(deps.CACertFile)
-	if err != nil {
-		return nil, fmt.Errorf("local compute: CA certificate: %w", err)
+	caPEM := deps.CA.CACertPEM()
+	if block, _ := pem.Decode(caPEM); block == nil || block.Type != "CERTIFICATE" {
+		return nil, errors.New("local compute: the CA certificate is not a PEM certificate")
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("local compute: CA certificate %s: no PEM certificate", deps.CACertFile)
+	pool := deps.CA.CertPool()
+	if pool == nil {
+		return nil, errors.New("local compute: the CA has no certificate pool")
 	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
@@ -246,6 +246,8 @@ func (d *Driver) StopAll(ctx context.Context) error {
 }
 
 // Close ends the driver's watches of adopted agents; agents keep running.
+// Call StopAll, if at all, before Close: a closed driver no longer sees an
+// adopted agent exit.
 func (d *Driver) Close() error {
 	d.closeOnce.Do(func() { close(d.closed) })
 	return nil

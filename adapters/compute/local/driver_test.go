@@ -68,7 +68,7 @@ func newFixture(t *testing.T) *fixture {
 			HAProxyBinary: fakeAgent, // any executable: the fake agent runs no HAProxy
 			Heartbeat:     agent.HeartbeatConfig{Targets: []string{"127.0.0.1:5555"}, Interval: time.Second, Key: "insecure"},
 		},
-		deps: Deps{CA: ca, CACertFile: ca.file, Log: slog.New(slog.NewTextHandler(logs, nil))},
+		deps: Deps{CA: ca, Log: slog.New(slog.NewTextHandler(logs, nil))},
 		ca:   ca,
 		logs: logs,
 	}
@@ -207,7 +207,7 @@ func TestBootWritesTheAmphorasFiles(t *testing.T) {
 		}
 	}
 	caPEM, _ := os.ReadFile(filepath.Join(dir, caFile))
-	if want, _ := os.ReadFile(f.ca.file); !bytes.Equal(caPEM, want) {
+	if !bytes.Equal(caPEM, f.ca.CACertPEM()) {
 		t.Error("ca.pem is not the CA certificate")
 	}
 	certPEM, _ := os.ReadFile(filepath.Join(dir, certFile))
@@ -537,9 +537,8 @@ func TestConfigValidation(t *testing.T) {
 		{"bad lb network ip", func(c *Config, _ *Deps) { c.LBNetworkIP = "localhost" }, "lb_network_ip"},
 		{"negative timeout", func(c *Config, _ *Deps) { c.BootTimeout = -time.Second }, "boot_timeout"},
 		{"haproxy missing", func(c *Config, _ *Deps) { c.HAProxyBinary = "haproxy-not-installed-here" }, "apt-get install haproxy"},
-		{"no CA", func(_ *Config, d *Deps) { d.CA = nil }, "CA"},
-		{"unreadable CA file", func(_ *Config, d *Deps) { d.CACertFile = "/nonexistent/ca.pem" }, "CA certificate"},
-		{"CA file without PEM", func(_ *Config, d *Deps) { d.CACertFile = fakeAgent }, "no PEM certificate"},
+		{"no CA", func(_ *Config, d *Deps) { d.CA = nil }, "a CA is required"},
+		{"CA certificate not PEM", func(_ *Config, d *Deps) { d.CA = badCA{d.CA.(*testCA)} }, "not a PEM certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
