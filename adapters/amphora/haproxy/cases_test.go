@@ -27,6 +27,11 @@ func goldenCases() []goldenCase {
 			c.Pools = []events.Pool{pool(1, protoTCP, "LEAST_CONNECTIONS")}
 			return c
 		}},
+		{name: "tcp-listener-http-pool", cfg: func() amphora.Config {
+			c := simple()
+			c.Listeners = []events.Listener{withPool(listener(1, protoTCP, 8080), 1)}
+			return c
+		}},
 		{name: "https-passthrough-source-ip", cfg: func() amphora.Config {
 			c := simple()
 			c.Listeners = []events.Listener{withPool(listener(1, protoHTTPS, 443), 1)}

@@ -29,11 +29,11 @@ func renderCase(t *testing.T, c goldenCase) []byte {
 func TestGolden(t *testing.T) {
 	names := map[string]bool{}
 	for _, c := range goldenCases() {
+		if names[c.name] {
+			t.Fatalf("duplicate case %s", c.name)
+		}
+		names[c.name] = true
 		t.Run(c.name, func(t *testing.T) {
-			if names[c.name] {
-				t.Fatalf("duplicate case %s", c.name)
-			}
-			names[c.name] = true
 			got := renderCase(t, c)
 			path := filepath.Join("testdata", c.name+".golden")
 			if *update {
