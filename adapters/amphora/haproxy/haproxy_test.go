@@ -115,6 +115,7 @@ func TestGoldenFilesPassHAProxyCheck(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".golden")
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			cfg := strings.ReplaceAll(readFile(t, f), goldenBase, dir)
 			path := filepath.Join(dir, name+".cfg")
 			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
