@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -115,6 +116,17 @@ func (c Config) withDefaults() (Config, error) {
 		if *d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %s: must not be negative", d.name, *d.v))
 		}
+	}
+	if c.Heartbeat.Interval < 0 {
+		errs = append(errs, fmt.Errorf("heartbeat.interval %s: must not be negative", c.Heartbeat.Interval))
+	}
+	for _, target := range c.Heartbeat.Targets {
+		if _, _, err := net.SplitHostPort(target); err != nil {
+			errs = append(errs, fmt.Errorf("heartbeat.targets %q: want host:port", target))
+		}
+	}
+	if len(c.Heartbeat.Targets) > 0 && c.Heartbeat.Key == "" {
+		errs = append(errs, errors.New("heartbeat.key is required: heartbeats are signed with it"))
 	}
 	if c.HAProxyBinary == "" {
 		c.HAProxyBinary = DefaultHAProxyBinary
