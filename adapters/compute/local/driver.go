@@ -12,10 +12,11 @@
 // process group, is not tied to the controller's lifetime, and a restarted
 // controller re-adopts the running ones from the pid files of their working
 // directories (Status and DeleteAmphora work for them). Agents are not
-// restarted: one that exits unexpectedly is logged, the rest of its group
-// (its HAProxy processes) is killed — the amphora failed as a whole, as a VM
-// would — and Status reports ERROR (SHUTOFF for a clean exit). The health
-// manager notices the missing heartbeats and fails the amphora over.
+// restarted: one that exits unexpectedly is logged, whatever remains of its
+// process group is killed — the amphora failed as a whole, as a VM would
+// (the agent also makes the HAProxy processes it runs die with it) — and
+// Status reports ERROR (SHUTOFF for a clean exit). The health manager
+// notices the missing heartbeats and fails the amphora over.
 // StopAll stops every agent (tests; a controller that wants no survivors).
 package local
 

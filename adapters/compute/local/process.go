@@ -109,9 +109,9 @@ func deadProcess(pid int, why string) *process {
 	return p
 }
 
-// finish kills what remains of the group (HAProxy processes of a crashed
-// agent: the amphora fails as a whole, as a VM would, and no stale HAProxy
-// keeps serving its VIP), then publishes the exit. The leader was just
+// finish kills what remains of the group (children of a crashed agent:
+// the amphora fails as a whole, as a VM would, and nothing stale keeps
+// serving its VIP), then publishes the exit. The leader was just
 // reaped or seen gone, so its group id cannot have been reused yet.
 func (p *process) finish(onExit func(*process)) {
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
