@@ -53,9 +53,9 @@ func (d *Driver) adopt(dir, name string) error {
 	inst := &instance{amphoraID: st.AmphoraID, computeID: st.ComputeID, dir: dir, st: st, ready: true, port: st.AgentPort}
 	proc, err := adoptProcess(pid, configPath, adoptedPoll, d.closed, d.onExit(st.AmphoraID, dir))
 	if err != nil {
-		// Dead while no controller watched it: kill what remains of the
-		// amphora (HAProxy processes still holding its VIP), identified by
-		// its directory since the group id may have been reused.
+		// Dead while no controller watched it: kill what remains of its
+		// process group, identified by the amphora's directory since the
+		// group id may have been reused.
 		if pid > 0 {
 			for _, p := range leftoversOf(pid, dir) {
 				_ = syscall.Kill(p, syscall.SIGKILL)
