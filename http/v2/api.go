@@ -44,6 +44,9 @@ type ReadModel interface {
 	StatusTree(ctx context.Context, loadBalancerID string) (projections.StatusTree, error)
 	LoadBalancerStats(ctx context.Context, loadBalancerID string) (projections.Stats, error)
 	ListenerStats(ctx context.Context, listenerID string) (projections.Stats, error)
+	ListAmphoraeRaw(ctx context.Context, o projections.ListOptions) (projections.Page[json.RawMessage], error)
+	GetAmphora(ctx context.Context, id string) (projections.AmphoraView, error)
+	AmphoraStats(ctx context.Context, id string) ([]projections.AmphoraStatsView, error)
 	// WaitFor returns once the read model reflects the event at position.
 	WaitFor(ctx context.Context, position int64) error
 }

@@ -18,6 +18,7 @@ func (a *API) Routes(r chi.Router) {
 	r.Route("/lbaas/pools", a.poolRoutes)
 	r.Route("/lbaas/healthmonitors", a.healthMonitorRoutes)
 	r.Get("/lbaas/providers", a.listProviders)
+	r.Route("/octavia/amphorae", a.amphoraRoutes)
 	// No flavors or availability zones exist here; the CLI resolves
 	// --flavor and --availability-zone through these lists.
 	r.Get("/lbaas/flavors", emptyList("flavors"))

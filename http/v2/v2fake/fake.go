@@ -242,7 +242,9 @@ type ReadModel struct {
 	HealthMonitors map[string]projections.HealthMonitorView
 	Statuses       map[string]projections.StatusTree
 	Stats          map[string]projections.Stats // load balancers and listeners by id
-	ListErr        error                        // returned by List* when set
+	Amphorae       map[string]projections.AmphoraView
+	AmphoraStatsOf map[string][]projections.AmphoraStatsView
+	ListErr        error // returned by List* when set
 	Lag            bool
 	Waited         []int64 // positions WaitFor was asked for
 	LastList       projections.ListOptions
@@ -255,7 +257,8 @@ func NewReadModel() *ReadModel {
 		LoadBalancers: map[string]projections.LoadBalancerView{}, Listeners: map[string]projections.ListenerView{},
 		Pools: map[string]projections.PoolView{}, Members: map[string]projections.MemberView{},
 		HealthMonitors: map[string]projections.HealthMonitorView{}, Statuses: map[string]projections.StatusTree{},
-		Stats: map[string]projections.Stats{},
+		Stats: map[string]projections.Stats{}, Amphorae: map[string]projections.AmphoraView{},
+		AmphoraStatsOf: map[string][]projections.AmphoraStatsView{},
 	}
 }
 
@@ -512,4 +515,16 @@ func raw[T any](p projections.Page[T], err error) (projections.Page[json.RawMess
 		out.Items = append(out.Items, b)
 	}
 	return out, nil
+}
+
+func (rm *ReadModel) ListAmphoraeRaw(ctx context.Context, o projections.ListOptions) (projections.Page[json.RawMessage], error) {
+	return raw(list(rm, rm.Amphorae, o, nil))
+}
+
+func (rm *ReadModel) GetAmphora(ctx context.Context, id string) (projections.AmphoraView, error) {
+	return get(rm, rm.Amphorae, id)
+}
+
+func (rm *ReadModel) AmphoraStats(ctx context.Context, id string) ([]projections.AmphoraStatsView, error) {
+	return get(rm, rm.AmphoraStatsOf, id)
 }
