@@ -6,7 +6,11 @@
 // counters read from HAProxy's stats socket.
 package agent
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Config is the agent's configuration. The local compute driver writes it as
 // YAML (agent.yaml in the amphora's working directory) and starts
@@ -38,4 +42,45 @@ type HeartbeatConfig struct {
 	Targets  []string      `yaml:"targets"` // host:port of health managers
 	Interval time.Duration `yaml:"interval"`
 	Key      string        `yaml:"key"` // HMAC key shared with the health managers
+}
+
+// Defaults applied by Run to unset fields.
+const (
+	DefaultHAProxyBinary     = "haproxy"
+	DefaultHeartbeatInterval = time.Second
+)
+
+// withDefaults fills unset fields.
+func (c Config) withDefaults() Config {
+	if c.HAProxyBinary == "" {
+		c.HAProxyBinary = DefaultHAProxyBinary
+	}
+	if c.Heartbeat.Interval == 0 {
+		c.Heartbeat.Interval = DefaultHeartbeatInterval
+	}
+	return c
+}
+
+// Validate reports every missing or invalid field at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.AmphoraID == "" {
+		errs = append(errs, errors.New("amphora_id is required"))
+	}
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen is required"))
+	}
+	if c.BaseDir == "" {
+		errs = append(errs, errors.New("base_dir is required"))
+	}
+	if c.TLS.CertFile == "" || c.TLS.KeyFile == "" || c.TLS.ClientCAFile == "" {
+		errs = append(errs, errors.New("tls.cert_file, tls.key_file and tls.client_ca_file are required (the agent serves mutual TLS only)"))
+	}
+	if c.Heartbeat.Interval < 0 {
+		errs = append(errs, fmt.Errorf("heartbeat.interval %v must be positive", c.Heartbeat.Interval))
+	}
+	if len(c.Heartbeat.Targets) > 0 && c.Heartbeat.Key == "" {
+		errs = append(errs, errors.New("heartbeat.key is required to send heartbeats"))
+	}
+	return errors.Join(errs...)
 }
