@@ -21,8 +21,9 @@ func main() {
 const usage = `usage: octavia-es <command> [flags]
 
 commands:
-  serve     run the Octavia v2 API with its workers (embedded default)
-  version   print the version
+  serve           run the Octavia v2 API with its workers (embedded default)
+  amphora-agent   run an amphora's agent (HAProxy, heartbeats): --config agent.yaml
+  version         print the version
 `
 
 func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
@@ -33,6 +34,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 	switch args[0] {
 	case "serve":
 		return serveCommand(ctx, args[1:], env, stderr)
+	case "amphora-agent":
+		return amphoraAgentCommand(ctx, args[1:], stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "octavia-es", version())
 		return 0
