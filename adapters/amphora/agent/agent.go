@@ -27,13 +27,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return Serve(ctx, cfg, ln, log)
 }
 
-// Serve runs the agent on ln (cfg.Listen is not used): the REST API over
+// Serve runs the agent on ln (which replaces cfg.Listen): the REST API over
 // mutual TLS, the load balancers' HAProxy processes (those configured
 // before a restart are started again) and the heartbeats. When ctx ends it
 // stops serving and stops every HAProxy it runs before returning.
 func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) error {
 	defer ln.Close()
 	cfg = cfg.withDefaults()
+	cfg.Listen = ln.Addr().String()
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("amphora agent: invalid configuration: %w", err)
 	}
