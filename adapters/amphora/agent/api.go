@@ -236,6 +236,8 @@ func gerund(op string) string {
 		return "stopping"
 	case "delete":
 		return "deleting"
+	case "upload":
+		return "uploading"
 	}
 	return "during " + op + " of"
 }
