@@ -99,6 +99,7 @@ func (p *Provisioner) bootAmphora(ctx context.Context, s loadbalancer.State, ste
 		ComputeID:      inst.ComputeID,
 		Role:           step.Role,
 		LBNetworkIP:    ptr(inst.LBNetworkIP),
+		AgentPort:      inst.AgentPort,
 		ComputeFlavor:  ptr(inst.ComputeFlavor),
 		ImageID:        ptr(inst.ImageID),
 		ComputeDriver:  p.d.ComputeName,

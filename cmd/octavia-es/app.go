@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"time"
@@ -13,18 +14,16 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
-	amphoranoop "github.com/octavia-es/octavia-es/adapters/amphora/noop"
+	"github.com/octavia-es/octavia-es/adapters/amphora/heartbeat"
 	"github.com/octavia-es/octavia-es/adapters/bus"
-	computenoop "github.com/octavia-es/octavia-es/adapters/compute/noop"
 	"github.com/octavia-es/octavia-es/adapters/eventstore/sqlite"
 	"github.com/octavia-es/octavia-es/adapters/network"
-	networknoop "github.com/octavia-es/octavia-es/adapters/network/noop"
-	"github.com/octavia-es/octavia-es/adapters/noopkit"
 	"github.com/octavia-es/octavia-es/commands/loadbalancer"
 	"github.com/octavia-es/octavia-es/events"
 	v2 "github.com/octavia-es/octavia-es/http/v2"
 	"github.com/octavia-es/octavia-es/projections"
 	"github.com/octavia-es/octavia-es/sagas"
+	"github.com/octavia-es/octavia-es/sagas/health"
 )
 
 // pendingSweepInterval: how often the worker re-drives load balancers the
@@ -38,7 +37,10 @@ type app struct {
 	store     *sqlite.Store
 	readModel *projections.ReadModel
 	projector *projections.Projector
-	network   *networknoop.Driver
+	drivers   drivers
+	network   vipNetwork
+	health    *health.Manager
+	receiver  *heartbeat.Receiver
 	vips      *gatedVIPs // the API's VIP allocations, open once reserveVIPs ran
 	prov      *sagas.Provisioner
 	pubsub    *gochannel.GoChannel
@@ -65,29 +67,34 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 	a.projector = projections.NewProjector(a.readModel, a.store, reg, log.With("component", "projector"))
 	commands := loadbalancer.NewHandler(a.store, reg, log.With("component", "commands"))
 
-	faults := noopkit.Config{Delay: cfg.Noop.Delay, FailOn: cfg.Noop.Fail}
-	subnets := make([]network.Subnet, 0, len(cfg.Network.Subnets))
-	for _, s := range cfg.Network.Subnets {
-		subnets = append(subnets, network.Subnet{ID: s.ID, Name: s.Name, NetworkID: s.NetworkID, CIDR: s.CIDR, ProjectID: s.ProjectID, IPVersion: 4})
+	if a.drivers, err = openDrivers(ctx, cfg, log); err != nil {
+		return nil, err
 	}
-	if a.network, err = networknoop.New(networknoop.Config{Subnets: subnets, Faults: faults}); err != nil {
-		return nil, fmt.Errorf("network driver: %w", err)
-	}
+	a.network = a.drivers.network
 	a.vips = newGatedVIPs(a.network)
-	comp, err := computenoop.New(computenoop.Config{Faults: faults})
-	if err != nil {
-		return nil, fmt.Errorf("compute driver: %w", err)
-	}
-	amp, err := amphoranoop.New(amphoranoop.Config{Faults: faults})
-	if err != nil {
-		return nil, fmt.Errorf("amphora driver: %w", err)
-	}
 	a.prov, err = sagas.NewProvisioner(commands, sagas.Drivers{
-		Network: a.network, Compute: comp, Amphora: amp,
+		Network: a.drivers.network, Compute: a.drivers.compute, Amphora: a.drivers.amphora,
 		NetworkName: cfg.Drivers.Network, ComputeName: cfg.Drivers.Compute, AmphoraName: cfg.Drivers.Amphora,
 	}, sagas.Config{StepAttempts: cfg.Sagas.StepAttempts, StepBackoff: cfg.Sagas.StepBackoff}, log.With("component", "sagas"))
 	if err != nil {
 		return nil, fmt.Errorf("sagas: %w", err)
+	}
+
+	if a.drivers.heartbeats {
+		if a.health, err = health.New(commands, a.readModel, health.Config{
+			HeartbeatTimeout:  cfg.HealthManager.HeartbeatTimeout,
+			CheckInterval:     cfg.HealthManager.HealthCheckInterval,
+			FailoverThreshold: cfg.HealthManager.FailoverThreshold,
+		}, log.With("component", "health-manager")); err != nil {
+			return nil, fmt.Errorf("health manager: %w", err)
+		}
+		hm := a.health
+		a.receiver, err = heartbeat.NewReceiver(cfg.HealthManager.Listen, a.drivers.heartbeatKey,
+			func(ctx context.Context, m heartbeat.Message, _ netip.AddrPort) { _ = hm.HandleHeartbeat(ctx, m) },
+			log.With("component", "heartbeat"))
+		if err != nil {
+			return nil, fmt.Errorf("health manager: listen for heartbeats on %s: %w", cfg.HealthManager.Listen, err)
+		}
 	}
 
 	a.pubsub = bus.NewGoChannel(log)
@@ -123,6 +130,9 @@ func (a *app) run(ctx context.Context) error {
 	goRun("bus router", a.router.Run)
 	goRun("forwarder", a.forwarder.Run)
 	goRun("sagas", a.resumeAndSweep)
+	if a.receiver != nil {
+		goRun("heartbeat receiver", a.receiver.Run)
+	}
 	<-ctx.Done()
 	_ = a.router.Close()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -132,7 +142,7 @@ func (a *app) run(ctx context.Context) error {
 }
 
 // resumeAndSweep waits for the read model to catch up with the store, puts
-// back the VIPs the events hold (the noop network driver keeps them in
+// back the VIPs the events hold (the network drivers keep them in
 // memory) before the API may allocate new ones, then drives every load
 // balancer left in PENDING_* to its end — at start-up and then periodically.
 func (a *app) resumeAndSweep(ctx context.Context) error {
@@ -145,6 +155,15 @@ func (a *app) resumeAndSweep(ctx context.Context) error {
 	}
 	if err := a.reserveVIPs(ctx); err != nil {
 		return err
+	}
+	if a.health != nil {
+		// Only once the read model knows every amphora: the manager seeds
+		// its last-seen times from it.
+		a.wg.Go(func() {
+			if err := a.health.Run(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("health manager stopped", "err", err)
+			}
+		})
 	}
 	a.vips.open()
 	tick := time.NewTicker(pendingSweepInterval)
@@ -196,6 +215,9 @@ func (a *app) close() {
 	}
 	if a.pubsub != nil {
 		_ = a.pubsub.Close()
+	}
+	if a.drivers.close != nil {
+		a.drivers.close()
 	}
 	if a.readModel != nil {
 		_ = a.readModel.Close()

@@ -23,7 +23,30 @@ type Config struct {
 	Noop    NoopConfig    `yaml:"noop"`
 	Network NetworkConfig `yaml:"network"`
 	Sagas   SagasConfig   `yaml:"sagas"`
-	Log     LogConfig     `yaml:"log"`
+	// Amphora configures the local compute driver's amphorae.
+	Amphora       AmphoraConfig       `yaml:"amphora"`
+	HealthManager HealthManagerConfig `yaml:"health_manager"`
+	Log           LogConfig           `yaml:"log"`
+}
+
+// AmphoraConfig: local amphorae (agent processes running HAProxy).
+type AmphoraConfig struct {
+	// BaseDir holds one working directory per amphora ("" = <data_dir>/amphorae).
+	BaseDir       string        `yaml:"base_dir"`
+	HAProxyBinary string        `yaml:"haproxy_binary"`
+	BootTimeout   time.Duration `yaml:"boot_timeout"`
+}
+
+// HealthManagerConfig is Octavia's [health_manager].
+type HealthManagerConfig struct {
+	// Listen: UDP address heartbeats are sent to (Octavia's bind_ip:bind_port).
+	Listen            string        `yaml:"listen"`
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	HeartbeatTimeout  time.Duration `yaml:"heartbeat_timeout"`
+	// HeartbeatKey signs heartbeats (HMAC); "" = a random key kept in <data_dir>/heartbeat.key.
+	HeartbeatKey        string        `yaml:"heartbeat_key"`
+	HealthCheckInterval time.Duration `yaml:"health_check_interval"`
+	FailoverThreshold   int           `yaml:"failover_threshold"`
 }
 
 type APIConfig struct {
@@ -85,8 +108,13 @@ func defaultConfig() Config {
 			NetworkID: "b2e1d0c3-8c4f-4d66-8b2e-2f3a4b5c6d7e",
 			CIDR:      "127.100.0.0/16",
 		}}},
-		Sagas: SagasConfig{StepAttempts: 3, StepBackoff: 100 * time.Millisecond},
-		Log:   LogConfig{Level: "info", Format: "text"},
+		Sagas:   SagasConfig{StepAttempts: 3, StepBackoff: 100 * time.Millisecond},
+		Amphora: AmphoraConfig{HAProxyBinary: "haproxy", BootTimeout: 10 * time.Second},
+		HealthManager: HealthManagerConfig{
+			Listen: "127.0.0.1:5555", HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second,
+			HealthCheckInterval: 500 * time.Millisecond,
+		},
+		Log: LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -129,9 +157,13 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir must be set"))
 	}
-	for what, name := range map[string]string{"compute": c.Drivers.Compute, "network": c.Drivers.Network, "amphora": c.Drivers.Amphora} {
-		if name != "noop" {
-			errs = append(errs, fmt.Errorf("drivers.%s %q: only \"noop\" is available in this version", what, name))
+	errs = append(errs, c.Drivers.validate()...)
+	if c.Drivers.Compute == "local" {
+		if _, err := netip.ParseAddrPort(c.HealthManager.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("health_manager.listen %q: want host:port with an IP address", c.HealthManager.Listen))
+		}
+		if c.HealthManager.HeartbeatInterval <= 0 || c.HealthManager.HeartbeatTimeout <= c.HealthManager.HeartbeatInterval {
+			errs = append(errs, errors.New("health_manager: heartbeat_timeout must be longer than heartbeat_interval (> 0)"))
 		}
 	}
 	for i, s := range c.Network.Subnets {
@@ -220,4 +252,27 @@ func setFromString(f reflect.Value, s string) error {
 		return fmt.Errorf("cannot be set from the environment")
 	}
 	return nil
+}
+
+// validate accepts the two working combinations: everything noop (Octavia's
+// noop drivers), or local amphorae (compute local + amphora rest, network
+// local or noop).
+func (d DriversConfig) validate() []error {
+	var errs []error
+	check := func(what, name string, allowed ...string) {
+		for _, a := range allowed {
+			if name == a {
+				return
+			}
+		}
+		errs = append(errs, fmt.Errorf("drivers.%s %q: want one of %s", what, name, strings.Join(allowed, ", ")))
+	}
+	check("compute", d.Compute, "local", "noop")
+	check("network", d.Network, "local", "noop")
+	check("amphora", d.Amphora, "rest", "noop")
+	if (d.Compute == "local") != (d.Amphora == "rest") {
+		errs = append(errs, fmt.Errorf("drivers: compute %q needs amphora %q (local amphorae are driven through their agent's REST API)",
+			d.Compute, map[bool]string{true: "rest", false: "noop"}[d.Compute == "local"]))
+	}
+	return errs
 }
