@@ -77,6 +77,8 @@ type SubnetConfig struct {
 	Name      string `yaml:"name"`
 	NetworkID string `yaml:"network_id"`
 	CIDR      string `yaml:"cidr"`
+	// GatewayIP is never allocated as a VIP (Neutron's gateway_ip; "" = none).
+	GatewayIP string `yaml:"gateway_ip"`
 	ProjectID string `yaml:"project_id"`
 }
 
@@ -107,6 +109,7 @@ func defaultConfig() Config {
 			Name:      "octavia-es-vip",
 			NetworkID: "b2e1d0c3-8c4f-4d66-8b2e-2f3a4b5c6d7e",
 			CIDR:      "127.100.0.0/16",
+			GatewayIP: "127.100.0.1",
 		}}},
 		Sagas:   SagasConfig{StepAttempts: 3, StepBackoff: 100 * time.Millisecond},
 		Amphora: AmphoraConfig{HAProxyBinary: "haproxy", BootTimeout: 10 * time.Second},
@@ -167,8 +170,14 @@ func (c Config) Validate() error {
 		}
 	}
 	for i, s := range c.Network.Subnets {
-		if _, err := netip.ParsePrefix(s.CIDR); err != nil {
+		prefix, err := netip.ParsePrefix(s.CIDR)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("network.subnets[%d].cidr %q: %w", i, s.CIDR, err))
+		}
+		if s.GatewayIP != "" {
+			if gw, gerr := netip.ParseAddr(s.GatewayIP); gerr != nil || (err == nil && !prefix.Contains(gw)) {
+				errs = append(errs, fmt.Errorf("network.subnets[%d].gateway_ip %q: want an address inside cidr %s", i, s.GatewayIP, s.CIDR))
+			}
 		}
 		if s.ID == "" {
 			errs = append(errs, fmt.Errorf("network.subnets[%d].id must be set", i))

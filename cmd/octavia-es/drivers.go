@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/octavia-es/octavia-es/adapters/amphora"
@@ -54,7 +55,7 @@ func openDrivers(ctx context.Context, cfg Config, log *slog.Logger) (d drivers, 
 	d.close = func() {}
 	subnets := make([]network.Subnet, 0, len(cfg.Network.Subnets))
 	for _, s := range cfg.Network.Subnets {
-		subnets = append(subnets, network.Subnet{ID: s.ID, Name: s.Name, NetworkID: s.NetworkID, CIDR: s.CIDR, ProjectID: s.ProjectID, IPVersion: 4})
+		subnets = append(subnets, network.Subnet{ID: s.ID, Name: s.Name, NetworkID: s.NetworkID, CIDR: s.CIDR, GatewayIP: s.GatewayIP, ProjectID: s.ProjectID})
 	}
 	faults := noopkit.Config{Delay: cfg.Noop.Delay, FailOn: cfg.Noop.Fail}
 	switch cfg.Drivers.Network {
@@ -117,7 +118,7 @@ func openDrivers(ctx context.Context, cfg Config, log *slog.Logger) (d drivers, 
 	d.amphora, err = rest.New(rest.Options{
 		ClientCert: client,
 		RootCAs:    ca.CertPool(),
-		Render:     rest.HAProxyRenderer(haproxy.Options{}),
+		Render:     rest.HAProxyRenderer(haproxy.Options{MaxConn: haproxy.MaxConnForFileLimit(fileLimit())}),
 		Log:        log.With("component", "amphora"),
 	})
 	if err != nil {
@@ -154,4 +155,15 @@ func heartbeatKey(cfg Config) ([]byte, error) {
 		return nil, fmt.Errorf("heartbeat key: %w", err)
 	}
 	return []byte(key), nil
+}
+
+// fileLimit is the hard open-file limit the agents (and their HAProxy)
+// inherit from this process: a local HAProxy cannot raise it, so maxconn
+// is capped to what it allows (Octavia's amphorae raise it in their image).
+func fileLimit() uint64 {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Max == 0 {
+		return 1024
+	}
+	return l.Max
 }

@@ -29,7 +29,7 @@ func uploadPath(version string) string {
 // counters and member health, stop, delete.
 func TestAgentLifecycle(t *testing.T) {
 	requireHAProxy(t)
-	base := shortTempDir(t)
+	base := deepTempDir(t)
 	p := newPKI(t, base)
 	hb := startHeartbeats(t)
 	a := startAgent(t, base, p, []string{hb.r.Addr().String()})
@@ -261,10 +261,10 @@ func TestAgentLifecycle(t *testing.T) {
 
 func TestAgentMutualTLS(t *testing.T) {
 	requireHAProxy(t)
-	base := shortTempDir(t)
+	base := deepTempDir(t)
 	p := newPKI(t, base)
 	a := startAgent(t, base, p, nil)
-	other := newPKI(t, shortTempDir(t))
+	other := newPKI(t, deepTempDir(t))
 	tests := []struct {
 		name string
 		conf *tls.Config
@@ -288,7 +288,7 @@ func TestAgentMutualTLS(t *testing.T) {
 
 func TestAgentAPIErrors(t *testing.T) {
 	requireHAProxy(t)
-	base := shortTempDir(t)
+	base := deepTempDir(t)
 	a := startAgent(t, base, newPKI(t, base), nil)
 	if v := a.mustCall(t, "GET", "/1.0/nothing", nil, http.StatusNotFound); v["http_code"] != 404.0 || v["error"] == nil {
 		t.Fatalf("404 body %v", v)
@@ -318,7 +318,7 @@ func TestAgentAPIErrors(t *testing.T) {
 // directory, it starts the load balancers configured there.
 func TestAgentRestart(t *testing.T) {
 	requireHAProxy(t)
-	base := shortTempDir(t)
+	base := deepTempDir(t)
 	p := newPKI(t, base)
 	b1 := startBackend(t, "one")
 	port := freePort(t)
@@ -340,7 +340,7 @@ func TestAgentRestart(t *testing.T) {
 }
 
 func TestServeRejectsBadConfig(t *testing.T) {
-	base := shortTempDir(t)
+	base := deepTempDir(t)
 	p := newPKI(t, base)
 	good := Config{AmphoraID: testAmp, Listen: "127.0.0.1:0", BaseDir: base + "/lbs",
 		TLS: TLSConfig{CertFile: p.certFile, KeyFile: p.keyFile, ClientCAFile: p.caFile}}

@@ -15,6 +15,13 @@ type parsedConfig struct {
 	frontends   []frontend
 }
 
+// files are the stats socket and state file of a configuration HAProxy
+// runs in dir, as absolute paths ("" when absent or not a unix socket).
+func (p parsedConfig) files(dir string) (statsSocket, stateFile string) {
+	statsSocket, _ = socketPath(dir, p.statsSocket)
+	return statsSocket, filePath(dir, p.stateFile)
+}
+
 // frontend is a listener: named by its id, with its protocol as Octavia's
 // agent reports it (HTTP, TCP, TERMINATED_HTTPS).
 type frontend struct {

@@ -51,15 +51,21 @@ func testLog(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// shortTempDir keeps unix socket paths under the 108-byte limit.
-func shortTempDir(t *testing.T) string {
+// deepTempDir is a temp directory whose path is over 150 bytes long, so
+// every socket path under it is beyond the unix socket limit: the agent
+// must work wherever the compute driver puts it.
+func deepTempDir(t *testing.T) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "agt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
+	deep := filepath.Join(dir, strings.Repeat("d", 60), strings.Repeat("e", 60), strings.Repeat("f", 30))
+	if err := os.MkdirAll(deep, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return deep
 }
 
 // pki is a CA with the agent's server files and a controller client.
@@ -189,7 +195,8 @@ func (a *runningAgent) mustCall(t *testing.T, method, path string, body []byte, 
 // named by listener id, backend "<pool id>:<listener id>", servers by
 // member id, fast health checks.
 func lbConfig(base string, port int, members map[string]int, weight int) []byte {
-	p := LBPaths(filepath.Join(base, "lbs"), testLB)
+	_ = base
+	p := ConfigPaths() // relative to the load balancer's directory, as the controller renders them
 	var b strings.Builder
 	fmt.Fprintf(&b, `# test configuration
 global

@@ -147,8 +147,8 @@ func (mg *manager) upload(ctx context.Context, lbID string, body []byte, version
 		if version >= 0 && version < cur {
 			return &staleError{running: cur, offered: version}
 		}
-		if parseConfig(body).statsSocket == "" {
-			return &invalidConfigError{details: "no \"stats socket\" in the global section: the agent reads listener status and counters from it"}
+		if _, ok := socketPath(lb.paths.Dir, parseConfig(body).statsSocket); !ok {
+			return &invalidConfigError{details: "no unix \"stats socket\" (an absolute path, or unix@<path relative to the load balancer's directory>) in the global section: the agent reads listener status and counters from it"}
 		}
 		if err := os.MkdirAll(lb.paths.Dir, 0o700); err != nil {
 			return err
@@ -285,8 +285,7 @@ func (mg *manager) reload(lb *lbProc) error {
 	}
 	mg.ctrs.beforeReload(lb.id, cur)
 	if body, err := os.ReadFile(lb.paths.Config); err == nil {
-		p := parseConfig(body)
-		m.statsSocket, m.stateFile = p.statsSocket, p.stateFile
+		m.statsSocket, m.stateFile = parseConfig(body).files(lb.paths.Dir)
 	}
 	lb.want, lb.backoff = true, 0
 	mg.log.Info("haproxy reloaded", "lb_id", lb.id, "pid", m.pid)

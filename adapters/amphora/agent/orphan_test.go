@@ -59,7 +59,7 @@ func TestNoOrphanHAProxy(t *testing.T) {
 	requireHAProxy(t)
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			base := shortTempDir(t)
+			base := deepTempDir(t)
 			p := newPKI(t, base)
 			port := freePort(t)
 			cfg := Config{

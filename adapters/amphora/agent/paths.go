@@ -10,9 +10,15 @@ import (
 )
 
 // Paths are the files of one load balancer, all in <base_dir>/<lb id>/ (as
-// Octavia's [haproxy_amphora] base_path layout). The controller renders the
-// configuration with StatsSocket and StateFile (it learns base_dir from
-// GET /1.0/info); the agent reads them back from the configuration it runs.
+// Octavia's [haproxy_amphora] base_path layout).
+//
+// HAProxy runs with that directory as its working directory, and the
+// controller renders the sockets and the state file into the configuration
+// relative to it (ConfigPaths): a unix socket path holds at most 107 bytes
+// (HAProxy accepts 97, keeping room for its ".<pid>.tmp" bind suffix), so
+// absolute paths under a deep base_dir would be refused. The agent reads
+// them back from the configuration it runs and reaches the sockets however
+// long their absolute path is (see dialUnix).
 type Paths struct {
 	Dir          string
 	Config       string // haproxy.cfg, as uploaded
@@ -23,18 +29,70 @@ type Paths struct {
 	Version      string // version: the amphora.Config version of Config
 }
 
-// LBPaths are the paths of load balancer lbID under baseDir.
+// Names of a load balancer's files in its directory.
+const (
+	configName       = "haproxy.cfg"
+	statsSocketName  = "haproxy.sock"
+	stateFileName    = "servers-state"
+	masterSocketName = "master.sock"
+	pidFileName      = "haproxy.pid"
+	versionName      = "version"
+)
+
+// LBPaths are the absolute paths of load balancer lbID under baseDir.
 func LBPaths(baseDir, lbID string) Paths {
 	dir := filepath.Join(baseDir, lbID)
 	return Paths{
 		Dir:          dir,
-		Config:       filepath.Join(dir, "haproxy.cfg"),
-		StatsSocket:  filepath.Join(dir, "haproxy.sock"),
-		StateFile:    filepath.Join(dir, "servers-state"),
-		MasterSocket: filepath.Join(dir, "master.sock"),
-		PIDFile:      filepath.Join(dir, "haproxy.pid"),
-		Version:      filepath.Join(dir, "version"),
+		Config:       filepath.Join(dir, configName),
+		StatsSocket:  filepath.Join(dir, statsSocketName),
+		StateFile:    filepath.Join(dir, stateFileName),
+		MasterSocket: filepath.Join(dir, masterSocketName),
+		PIDFile:      filepath.Join(dir, pidFileName),
+		Version:      filepath.Join(dir, versionName),
 	}
+}
+
+// ConfigPaths are the paths as the controller writes them into a load
+// balancer's configuration: relative to the directory HAProxy runs in, so
+// the same configuration works on any amphora whatever its base_dir.
+// StatsSocket is a HAProxy address ("unix@" makes a relative path a unix
+// socket; HAProxy would read a bare name as host:port).
+func ConfigPaths() Paths {
+	return Paths{
+		Config:       configName,
+		StatsSocket:  "unix@" + statsSocketName,
+		StateFile:    stateFileName,
+		MasterSocket: masterSocketName,
+		PIDFile:      pidFileName,
+		Version:      versionName,
+	}
+}
+
+// socketPath turns a HAProxy unix socket address of a configuration
+// running in dir ("/abs/path", "unix@rel/path", "rel" is not one) into an
+// absolute path; ok is false for any other kind of address (TCP,
+// abstract namespace: not a file the agent can protect with 0700).
+func socketPath(dir, addr string) (string, bool) {
+	p, prefixed := strings.CutPrefix(addr, "unix@")
+	switch {
+	case p == "":
+		return "", false
+	case filepath.IsAbs(p):
+		return filepath.Clean(p), true
+	case prefixed:
+		return filepath.Join(dir, p), true
+	}
+	return "", false
+}
+
+// filePath resolves a path of a configuration running in dir (HAProxy
+// reads relative paths from its working directory).
+func filePath(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
 }
 
 // PingWrapperPath is the external-check script of PING health monitors the

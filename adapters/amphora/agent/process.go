@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -52,7 +53,9 @@ func startMaster(s masterSpec) (*master, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start haproxy: %w", err)
 	}
-	cmd := exec.Command(s.bin, "-W", "-db", "-S", s.masterSock, "-f", s.cfgPath, "-p", s.pidFile)
+	// The master CLI is bound relative to dir, as the configuration's
+	// sockets are: its absolute path may be too long for a unix socket.
+	cmd := exec.Command(s.bin, "-W", "-db", "-S", "unix@"+relativeTo(s.dir, s.masterSock), "-f", s.cfgPath, "-p", s.pidFile)
 	cmd.Dir = s.dir
 	// An *os.File rather than an io.Writer: Wait must not wait for the
 	// workers (which inherit it) to close their end.
@@ -64,10 +67,8 @@ func startMaster(s masterSpec) (*master, error) {
 		r.Close()
 		return nil, fmt.Errorf("start haproxy: %w", err)
 	}
-	m := &master{
-		pid: cmd.Process.Pid, sock: s.masterSock, out: newOutputLog(s.log), done: make(chan struct{}),
-		statsSocket: s.cfg.statsSocket, stateFile: s.cfg.stateFile,
-	}
+	m := &master{pid: cmd.Process.Pid, sock: s.masterSock, out: newOutputLog(s.log), done: make(chan struct{})}
+	m.statsSocket, m.stateFile = s.cfg.files(s.dir)
 	go m.out.consume(r)
 	go func() {
 		m.err = cmd.Wait()
@@ -157,6 +158,14 @@ func (m *master) reload() error {
 		case <-time.After(pollInterval):
 		}
 	}
+}
+
+// relativeTo is path relative to dir when it lies inside it, else path.
+func relativeTo(dir, path string) string {
+	if rel, err := filepath.Rel(dir, path); err == nil && filepath.IsLocal(rel) {
+		return rel
+	}
+	return path
 }
 
 // showProc asks once; a CLI that is down (re-executing) is an error.

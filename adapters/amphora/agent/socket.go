@@ -26,8 +26,7 @@ const maxAnswer = 16 << 20
 func cliCommand(ctx context.Context, path, command string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
+	conn, err := dialUnix(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("haproxy socket: %w", err)
 	}
@@ -78,8 +77,7 @@ type cliSession struct {
 const cliPrompt = "\n> "
 
 func openCLISession(ctx context.Context, path string) (*cliSession, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
+	conn, err := dialUnix(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("haproxy socket: %w", err)
 	}

@@ -76,6 +76,25 @@ type Options struct {
 	StickSize string
 }
 
+// MaxConnForFileLimit is the largest MaxConn a HAProxy can run with when
+// its open-file limit (RLIMIT_NOFILE's hard limit: HAProxy raises the soft
+// one itself) is limit, for a HAProxy that cannot raise it further (an
+// unprivileged one, or root in a container). Each connection takes two
+// descriptors, and the splice options the configuration enables add a
+// pipe (two more) per fourth connection; a reserve stays for listeners,
+// health checks, logs and the stats sockets.
+func MaxConnForFileLimit(limit uint64) int {
+	reserve := 256 + limit/20
+	if limit <= reserve {
+		return 1
+	}
+	n := (limit - reserve) * 2 / 5
+	if n > MaxConnLimit {
+		return MaxConnLimit
+	}
+	return max(int(n), 1)
+}
+
 func (o Options) defaultConnectionLimit() int {
 	if o.DefaultConnectionLimit > 0 {
 		return o.DefaultConnectionLimit

@@ -36,8 +36,9 @@ const (
 	DefaultRequestTimeout = 60 * time.Second
 )
 
-// Layout is where an agent keeps a load balancer's files: the renderer
-// writes these paths into the configuration.
+// Layout is where an agent keeps a load balancer's files, as the renderer
+// writes them into the configuration: agent.ConfigPaths (relative to the
+// load balancer's directory) and the agent's PING script.
 type Layout struct {
 	agent.Paths
 	PingCommand string // the PING health monitors' external-check script
@@ -123,7 +124,9 @@ func (d *Driver) UpdateConfig(ctx context.Context, amp events.Amphora, cfg ampho
 		return err
 	}
 	lbID := cfg.LoadBalancer.ID
-	body, err := d.opts.Render(amp, cfg, Layout{Paths: agent.LBPaths(base, lbID), PingCommand: agent.PingWrapperPath(base)})
+	// Sockets and state file relative to the directory HAProxy runs in:
+	// their absolute paths under base may be too long for unix sockets.
+	body, err := d.opts.Render(amp, cfg, Layout{Paths: agent.ConfigPaths(), PingCommand: agent.PingWrapperPath(base)})
 	if err != nil {
 		return fmt.Errorf("amphora %s: %w", amp.ID, err)
 	}

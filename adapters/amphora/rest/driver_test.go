@@ -72,8 +72,14 @@ func newController(t *testing.T) controller {
 // does, in this process) and returns the amphora as recorded at boot.
 func (c controller) bootAmphora(t *testing.T, ampID string) (events.Amphora, string) {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "amp") // short: unix socket paths
+	top, err := os.MkdirTemp("", "amp")
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Deep: the sockets' absolute paths are beyond the unix socket limit,
+	// which the rendered (relative) configuration must not mind.
+	dir := filepath.Join(top, strings.Repeat("d", 100), strings.Repeat("e", 50))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	sc, sk, err := c.ca.IssueServer(context.Background(), ampID, []string{"127.0.0.1"}, time.Hour)
@@ -102,7 +108,7 @@ func (c controller) bootAmphora(t *testing.T, ampID string) (events.Amphora, str
 		if err := <-done; err != nil {
 			t.Errorf("agent: %v", err)
 		}
-		os.RemoveAll(dir)
+		os.RemoveAll(top)
 	})
 	ip := "127.0.0.1"
 	amp := events.Amphora{ID: ampID, LBNetworkIP: &ip, AgentPort: ln.Addr().(*net.TCPAddr).Port, AmphoraDriver: "amphora_rest"}
@@ -139,7 +145,13 @@ func TestConformance(t *testing.T) {
 // showProc asks an agent's HAProxy master which worker is current.
 func currentWorker(t *testing.T, masterSock string) string {
 	t.Helper()
-	conn, err := net.Dial("unix", masterSock)
+	// Through the directory's descriptor: the path is too long to dial.
+	dir, err := os.Open(filepath.Dir(masterSock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	conn, err := net.Dial("unix", fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(masterSock)))
 	if err != nil {
 		t.Fatal(err)
 	}
