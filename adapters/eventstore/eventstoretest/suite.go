@@ -16,6 +16,9 @@
 //   - Time round-trips to within a microsecond; Data round-trips byte for byte.
 //   - Subscribe returns an error satisfying errors.Is(err, context.Canceled)
 //     when its ctx is cancelled, and a handler's error wrapped (errors.Is).
+//   - A subscriber following 16 concurrent appenders sees every position
+//     exactly once, in order, with no gap (FollowConcurrentAppends), and
+//     ExpectAny appends racing on one stream all succeed.
 package eventstoretest
 
 import (
@@ -36,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"Metadata", metadataTests},
 		{"Concurrency", concurrencyTests},
 		{"Subscribe", subscribeTests},
+		{"Follow", followTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
