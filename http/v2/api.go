@@ -90,6 +90,8 @@ type Config struct {
 	// APIBaseURI, when set, replaces the request's scheme and host in
 	// pagination links (Octavia's [api_settings] api_base_uri).
 	APIBaseURI string
+	// Events tunes the event history endpoints (events.go).
+	Events EventsConfig
 }
 
 func (c *Config) setDefaults() {
@@ -117,6 +119,13 @@ type Deps struct {
 	Logger *slog.Logger // nil: slog.Default()
 	// NewID returns a fresh object id; nil: random UUIDs (version 4).
 	NewID func() string
+	// History is the event store the event history endpoints read; nil:
+	// Events when it is one (the stores are), else those endpoints answer
+	// 404.
+	History EventStore
+	// Registry decodes events for the history endpoints (upcasters
+	// included); nil: events.NewRegistry().
+	Registry *events.Registry
 }
 
 // API is the v2 handler set; mount it with Routes.
@@ -130,6 +139,7 @@ type API struct {
 	log       *slog.Logger
 	newID     func() string
 	providers providers
+	history   *eventHistory // nil: no event store to read
 }
 
 // New checks deps and returns the API.
@@ -155,6 +165,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 		cfg: cfg, commands: deps.Commands, read: deps.ReadModel, events: deps.Events,
 		subnets: deps.Subnets, vips: deps.VIPs, log: deps.Logger, newID: deps.NewID,
 		providers: newProviders(cfg.EnabledProviders),
+		history:   newEventHistory(cfg.Events, deps),
 	}
 	if a.log == nil {
 		a.log = slog.Default()

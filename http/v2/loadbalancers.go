@@ -16,11 +16,12 @@ import (
 func (a *API) loadBalancerRoutes(r chi.Router) {
 	r.Get("/", a.listLoadBalancers)
 	r.Post("/", a.createLoadBalancer)
-	r.Get("/{id}", a.getLoadBalancer)
+	r.Get("/{id}", a.asOf(a.getLoadBalancer, a.getLoadBalancerAsOf))
 	r.Put("/{id}", a.updateLoadBalancer)
 	r.Delete("/{id}", a.deleteLoadBalancer)
-	r.Get("/{id}/status", a.loadBalancerStatus)
-	r.Get("/{id}/statuses", a.loadBalancerStatus) // neutron-lbaas alias Octavia keeps
+	r.Get("/{id}/status", a.asOf(a.loadBalancerStatus, a.loadBalancerStatusAsOf))
+	r.Get("/{id}/statuses", a.asOf(a.loadBalancerStatus, a.loadBalancerStatusAsOf)) // neutron-lbaas alias Octavia keeps
+	r.Get("/{id}/events", a.withHistory(a.loadBalancerEvents))
 	r.Get("/{id}/stats", a.loadBalancerStats)
 	r.Put("/{id}/failover", a.failoverLoadBalancer)
 }

@@ -19,6 +19,9 @@ func (a *API) Routes(r chi.Router) {
 	r.Route("/lbaas/healthmonitors", a.healthMonitorRoutes)
 	r.Get("/lbaas/providers", a.listProviders)
 	r.Route("/octavia/amphorae", a.amphoraRoutes)
+	// Event history (events.go, stream.go).
+	r.Get("/lbaas/events/stream", a.withHistory(a.eventStream))
+	r.With(adminOnly).Get("/octavia/events", a.withHistory(a.globalEvents))
 	// No flavors or availability zones exist here; the CLI resolves
 	// --flavor and --availability-zone through these lists.
 	r.Get("/lbaas/flavors", emptyList("flavors"))
