@@ -44,7 +44,10 @@ func TestMigrate(t *testing.T) {
 		name string
 		call func() error
 	}{
-		{"Append", func() error { _, err := s.Append(ctx, "a", eventstore.ExpectAny, []events.Envelope{event(1)}); return err }},
+		{"Append", func() error {
+			_, err := s.Append(ctx, "a", eventstore.ExpectAny, []events.Envelope{event(1)})
+			return err
+		}},
 		{"Head", func() error { _, err := s.Head(ctx); return err }},
 		{"ReadAll", func() error { _, err := s.ReadAll(ctx, 0, 10); return err }},
 		{"ReadStream", func() error { _, err := s.ReadStream(ctx, "a", 0); return err }},
