@@ -23,6 +23,7 @@ const usage = `usage: octavia-es <command> [flags]
 commands:
   serve           run the Octavia v2 API with its workers (embedded default)
   amphora-agent   run an amphora's agent (HAProxy, heartbeats): --config agent.yaml
+  events          event history: tail (follow the API's stream), show, export, verify (local store)
   version         print the version
 `
 
@@ -36,6 +37,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return serveCommand(ctx, args[1:], env, stderr)
 	case "amphora-agent":
 		return amphoraAgentCommand(ctx, args[1:], stderr)
+	case "events":
+		return eventsCommand(ctx, args[1:], env, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "octavia-es", version())
 		return 0

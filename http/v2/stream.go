@@ -52,7 +52,9 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
 	out := sseWriter{w: w, rc: http.NewResponseController(w), timeout: cfg.StallTimeout}
-	if out.write(fmt.Appendf(nil, ": octavia-es event stream after position %d\n\n", after)) != nil {
+	// An id-only message: a client that reconnects before any event came
+	// resumes from here (EventSource keeps the id as its Last-Event-ID).
+	if out.write(fmt.Appendf(nil, "retry: 3000\nid: %d\n\n", after)) != nil {
 		return
 	}
 
