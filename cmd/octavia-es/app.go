@@ -108,6 +108,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 	a.handler, err = newHTTPHandler(cfg, v2.Deps{
 		Commands: commands, ReadModel: a.readModel, Events: a.store,
 		Subnets: v2.NetworkSubnets(a.network), VIPs: a.vips, Logger: log.With("component", "api"),
+		History: a.store, Registry: reg, Shutdown: ctx.Done(), // event streams end when serve stops
 	})
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)

@@ -92,6 +92,9 @@ type Config struct {
 	APIBaseURI string
 	// Events tunes the event history endpoints (events.go).
 	Events EventsConfig
+	// Capabilities narrow the providers to what the amphora driver in use
+	// serves; zero: what Octavia's amphora provider accepts.
+	Capabilities ProviderCapabilities
 }
 
 func (c *Config) setDefaults() {
@@ -126,6 +129,10 @@ type Deps struct {
 	// Registry decodes events for the history endpoints (upcasters
 	// included); nil: events.NewRegistry().
 	Registry *events.Registry
+	// Shutdown, closed when the server stops, ends the event streams
+	// (their clients resume elsewhere with Last-Event-ID); otherwise they
+	// would hold the server's graceful shutdown until its deadline.
+	Shutdown <-chan struct{}
 }
 
 // API is the v2 handler set; mount it with Routes.
@@ -164,7 +171,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 	a := &API{
 		cfg: cfg, commands: deps.Commands, read: deps.ReadModel, events: deps.Events,
 		subnets: deps.Subnets, vips: deps.VIPs, log: deps.Logger, newID: deps.NewID,
-		providers: newProviders(cfg.EnabledProviders),
+		providers: newProviders(cfg.EnabledProviders, cfg.Capabilities),
 		history:   newEventHistory(cfg.Events, deps),
 	}
 	if a.log == nil {

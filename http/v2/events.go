@@ -59,6 +59,8 @@ type eventHistory struct {
 	reg    *events.Registry
 	reader *history.Reader
 	cfg    EventsConfig
+	// shutdown ends the streams (nil: never).
+	shutdown <-chan struct{}
 }
 
 // newEventHistory returns nil (the endpoints then answer 404) when there
@@ -77,7 +79,7 @@ func newEventHistory(cfg EventsConfig, deps Deps) *eventHistory {
 		reg = events.NewRegistry()
 	}
 	cfg.setDefaults()
-	return &eventHistory{store: store, reg: reg, reader: history.NewReader(store, reg), cfg: cfg}
+	return &eventHistory{store: store, reg: reg, reader: history.NewReader(store, reg), cfg: cfg, shutdown: deps.Shutdown}
 }
 
 // withHistory answers 404, as an unknown path, when no store is wired.

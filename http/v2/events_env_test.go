@@ -34,6 +34,8 @@ type histEnv struct {
 	rm      *projections.ReadModel
 	cmds    *loadbalancer.Handler
 	handler http.Handler
+	// shutdown is the API's Deps.Shutdown.
+	shutdown chan struct{}
 }
 
 func newHistEnv(t *testing.T, cfg v2.EventsConfig) *histEnv {
@@ -61,9 +63,9 @@ func newHistEnv(t *testing.T, cfg v2.EventsConfig) *histEnv {
 		_ = rm.Close()
 		_ = store.Close()
 	})
-	e := &histEnv{t: t, store: store, rm: rm, cmds: loadbalancer.NewHandler(store, reg, log)}
+	e := &histEnv{t: t, store: store, rm: rm, cmds: loadbalancer.NewHandler(store, reg, log), shutdown: make(chan struct{})}
 	api, err := v2.New(v2.Config{ReadYourWritesTimeout: 5 * time.Second, PaginationMaxLimit: 1000, Events: cfg}, v2.Deps{
-		Commands: e.cmds, ReadModel: rm, Events: store, Subnets: v2fake.Subnets{}, Logger: log,
+		Commands: e.cmds, ReadModel: rm, Events: store, Subnets: v2fake.Subnets{}, Logger: log, Shutdown: e.shutdown,
 	})
 	if err != nil {
 		t.Fatal(err)

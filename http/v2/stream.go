@@ -22,7 +22,7 @@ var errSlowConsumer = errors.New("slow consumer")
 
 // streamError is the data of the final "event: error" of a stream.
 type streamError struct {
-	Error       string `json:"error"` // slow_consumer, internal
+	Error       string `json:"error"` // slow_consumer, shutdown, internal
 	Message     string `json:"message"`
 	LastEventID int64  `json:"last_event_id"` // the last position delivered: resume after it
 }
@@ -99,6 +99,11 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 				a.log.ErrorContext(ctx, "v2: event stream", "err", err, "request_id", auth.RequestID(ctx))
 			}
 			data, _ := json.Marshal(e)
+			_ = out.write(fmt.Appendf(nil, "event: error\ndata: %s\n\n", data))
+			return
+		case <-a.history.shutdown:
+			data, _ := json.Marshal(streamError{Error: "shutdown", LastEventID: last,
+				Message: fmt.Sprintf("The server is shutting down. Reconnect with Last-Event-ID: %d to resume.", last)})
 			_ = out.write(fmt.Appendf(nil, "event: error\ndata: %s\n\n", data))
 			return
 		case <-ctx.Done():

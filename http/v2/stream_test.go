@@ -396,3 +396,44 @@ func TestStreamSlowConsumer(t *testing.T) {
 		t.Fatalf("resumed %v", ids(got))
 	}
 }
+
+// TestStreamShutdown: a stopping server ends its streams at once, telling
+// the client where to resume.
+func TestStreamShutdown(t *testing.T) {
+	e := newHistEnv(t, v2.EventsConfig{})
+	e.workload(4, 1, 10)
+	head := e.head()
+	req := httptest.NewRequest(http.MethodGet, "http://octavia.test/v2/lbaas/events/stream?from=1", nil)
+	req.Header.Set("X-Test-Admin", "1")
+	w := &stalledWriter{header: http.Header{}, release: make(chan struct{})}
+	close(w.release)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		e.handler.ServeHTTP(w, req)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(w.String(), "id: "+strconv.FormatInt(head, 10)+"\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("events never delivered: %q", w.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(e.shutdown)
+	select {
+	case <-served:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream outlived the shutdown")
+	}
+	want := `event: error` + "\n" + `data: {"error":"shutdown","message":"The server is shutting down. Reconnect with Last-Event-ID: ` +
+		strconv.FormatInt(head, 10) + ` to resume.","last_event_id":` + strconv.FormatInt(head, 10) + "}\n\n"
+	if !strings.HasSuffix(w.String(), want) {
+		t.Fatalf("stream ends with %q", w.String()[max(0, len(w.String())-300):])
+	}
+}
+
+func (w *stalledWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
