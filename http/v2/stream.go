@@ -178,7 +178,8 @@ func (a *API) parseStream(r *http.Request) (history.Filter, int64, *fault.Error)
 	caller := identity(ctx)
 	f.ProjectID = last(paramProject)
 	if !caller.IsAdmin {
-		if f.ProjectID != "" && f.ProjectID != caller.ProjectID {
+		// An empty project would filter nothing out.
+		if caller.ProjectID == "" || f.ProjectID != "" && f.ProjectID != caller.ProjectID {
 			return f, 0, forbidden()
 		}
 		f.ProjectID = caller.ProjectID

@@ -276,6 +276,7 @@ func TestStreamProjects(t *testing.T) {
 		fault  string
 	}{
 		{"?project_id=p2", tenant("p1"), 403, "Policy does not allow this request to be performed."},
+		{"", tenant(""), 403, "Policy does not allow this request to be performed."},
 		{"?loadbalancer_id=" + theirs, tenant("p1"), 403, "Policy does not allow this request to be performed."},
 		{"?loadbalancer_id=" + unknownID, admin(), 404, "Load Balancer " + unknownID + " not found."},
 		{"?type=nope", admin(), 400, `Invalid input for field/attribute type. Value: 'nope'. Unknown event type "nope".`},
