@@ -103,7 +103,7 @@ func defaultConfig() Config {
 			NoauthDefaultProject:  "default",
 		},
 		DataDir: "./data",
-		Drivers: DriversConfig{Compute: "noop", Network: "noop", Amphora: "noop"},
+		Drivers: DriversConfig{Compute: "local", Network: "local", Amphora: "rest"},
 		Network: NetworkConfig{Subnets: []SubnetConfig{{
 			ID:        "a1f0c9d2-7b3e-4c55-9a1d-1e2f3a4b5c6d",
 			Name:      "octavia-es-vip",

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 
+	"github.com/octavia-es/octavia-es/adapters/amphora/haproxy"
 	"github.com/octavia-es/octavia-es/http/server"
 	v2 "github.com/octavia-es/octavia-es/http/v2"
 )
@@ -14,7 +15,22 @@ func newHTTPHandler(cfg Config, deps v2.Deps) (http.Handler, error) {
 			PaginationMaxLimit:    cfg.API.PaginationMaxLimit,
 			ReadYourWritesTimeout: cfg.API.ReadYourWritesTimeout,
 			EnabledProviders:      cfg.API.EnabledProviders,
+			Capabilities:          providerCapabilities(cfg.Drivers),
 		},
 		NoauthDefaultProject: cfg.API.NoauthDefaultProject,
 	}, deps)
+}
+
+// providerCapabilities: amphorae driven through the agent run the HAProxy
+// configuration haproxy.Render writes, so the provider serves what it
+// renders (no UDP, no SCTP); the noop drivers accept what Octavia's
+// amphora provider accepts.
+func providerCapabilities(d DriversConfig) v2.ProviderCapabilities {
+	if d.Amphora != "rest" {
+		return v2.ProviderCapabilities{}
+	}
+	return v2.ProviderCapabilities{
+		ListenerProtocols: haproxy.SupportedListenerProtocols(),
+		PoolProtocols:     haproxy.SupportedPoolProtocols(),
+	}
 }

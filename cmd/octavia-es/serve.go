@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"time"
+
+	computelocal "github.com/octavia-es/octavia-es/adapters/compute/local"
 )
 
 // serveCommand parses `serve` flags, loads the configuration and runs the
@@ -40,11 +42,38 @@ func serveCommand(ctx context.Context, args, env []string, stderr io.Writer) int
 	}
 	log := newLogger(cfg.Log, stderr)
 	if err := serve(ctx, cfg, log); err != nil {
+		var se *startError
+		if errors.As(err, &se) {
+			// Plainly, not as a log line: this is what a user of `make run`
+			// reads first.
+			fmt.Fprintf(stderr, "octavia-es: cannot start: %v\n", se.err)
+			if errors.Is(err, computelocal.ErrHAProxyNotFound) {
+				fmt.Fprint(stderr, haproxyHint)
+			}
+			return 1
+		}
 		log.Error("octavia-es stopped", "err", err)
 		return 1
 	}
 	return 0
 }
+
+// haproxyHint follows a start refused because HAProxy is not installed.
+const haproxyHint = `
+The default drivers (local compute, local network, rest amphora) run each
+amphora as a local process with HAProxy. Either install HAProxy:
+    sudo apt-get install -y haproxy
+or run without amphorae (objects still go ACTIVE, nothing carries traffic):
+    OCTAVIA_ES_DRIVERS_COMPUTE=noop OCTAVIA_ES_DRIVERS_NETWORK=noop OCTAVIA_ES_DRIVERS_AMPHORA=noop make run
+(or drivers: {compute: noop, network: noop, amphora: noop} in the config file).
+`
+
+// startError: the process could not start (configuration of a driver,
+// files, ports), as opposed to a component failing while serving.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	var level slog.Level
@@ -64,13 +93,13 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	app, err := openApp(ctx, cfg, log)
 	if err != nil {
-		return err
+		return &startError{err}
 	}
 	defer app.close()
 
 	ln, err := net.Listen("tcp", cfg.API.Listen)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.API.Listen, err)
+		return &startError{fmt.Errorf("listen on %s: %w", cfg.API.Listen, err)}
 	}
 	srv := &http.Server{
 		Handler:           app.handler,

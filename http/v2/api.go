@@ -92,6 +92,9 @@ type Config struct {
 	APIBaseURI string
 	// Events tunes the event history endpoints (events.go).
 	Events EventsConfig
+	// Capabilities narrow the providers to what the amphora driver in use
+	// serves; zero: what Octavia's amphora provider accepts.
+	Capabilities ProviderCapabilities
 }
 
 func (c *Config) setDefaults() {
@@ -168,7 +171,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 	a := &API{
 		cfg: cfg, commands: deps.Commands, read: deps.ReadModel, events: deps.Events,
 		subnets: deps.Subnets, vips: deps.VIPs, log: deps.Logger, newID: deps.NewID,
-		providers: newProviders(cfg.EnabledProviders),
+		providers: newProviders(cfg.EnabledProviders, cfg.Capabilities),
 		history:   newEventHistory(cfg.Events, deps),
 	}
 	if a.log == nil {

@@ -153,7 +153,7 @@ func (a *API) listenerCommand(ctx context.Context, root *record) (loadbalancer.C
 func (a *API) newListener(l *record, lb events.LoadBalancer) (events.Listener, *fault.Error) {
 	var spec events.Listener
 	protocol := l.strOr("protocol", "")
-	if ferr := a.providers.supportsProtocol(lb.Provider, protocol); ferr != nil {
+	if ferr := a.providers.supportsListenerProtocol(lb.Provider, protocol); ferr != nil {
 		return spec, ferr
 	}
 	if nonEmptyList(l.raw("l7policies")) {

@@ -182,7 +182,7 @@ func (a *API) checkNewPool(p *record, lb events.LoadBalancer) *fault.Error {
 			return ferr
 		}
 	}
-	return a.providers.supportsProtocol(lb.Provider, protocol)
+	return a.providers.supportsPoolProtocol(lb.Provider, protocol)
 }
 
 // newPool builds the complete spec of a pool object for load balancer lb

@@ -1,17 +1,38 @@
 package v2
 
 import (
+	"net/http"
+	"slices"
+	"strings"
+
 	"github.com/octavia-es/octavia-es/http/fault"
 )
+
+// ProviderCapabilities narrows what the enabled providers serve to what the
+// amphora driver in use can run (the local amphorae's HAProxy serves no
+// UDP or SCTP). An empty list restricts nothing.
+type ProviderCapabilities struct {
+	// ListenerProtocols are the listener protocols served.
+	ListenerProtocols []string
+	// PoolProtocols are the pool protocols served.
+	PoolProtocols []string
+}
+
+// octaviaListenerOrder is the order of Octavia's AMPHORA_SUPPORTED_PROTOCOLS,
+// in which the refusal lists what is supported.
+var octaviaListenerOrder = []string{"TCP", "HTTP", "HTTPS", "TERMINATED_HTTPS", "PROXY", "PROXYV2", "UDP", "SCTP", "PROMETHEUS"}
 
 // providers is the one place that knows which provider drivers are enabled
 // and what they support (Octavia's driver_factory.get_driver plus a
 // driver's capability checks).
 type providers struct {
 	enabled []string
+	caps    ProviderCapabilities
 }
 
-func newProviders(enabled []string) providers { return providers{enabled: enabled} }
+func newProviders(enabled []string, caps ProviderCapabilities) providers {
+	return providers{enabled: enabled, caps: caps}
+}
 
 // resolve is Octavia's choice of provider for a new load balancer: the
 // default when the request names none, "amphora" when it names an empty
@@ -39,13 +60,60 @@ func (p providers) check(name string) *fault.Error {
 	return nil
 }
 
-// supportsProtocol is the provider's capability check for a listener or
-// pool protocol. Octavia's amphora driver accepts every protocol the API
-// types allow; a provider refusing one answers Octavia's
-// ProviderUnsupportedOptionError (501).
-func (p providers) supportsProtocol(provider, protocol string) *fault.Error {
+// supportsListenerProtocol is the provider's capability check of a new
+// listener (Octavia's amphora driver _validate_listener_protocol): a
+// protocol the driver in use cannot serve is Octavia's
+// ProviderUnsupportedOptionError, 501.
+func (p providers) supportsListenerProtocol(provider, protocol string) *fault.Error {
 	if err := p.check(provider); err != nil {
 		return err
 	}
+	if supported := p.caps.ListenerProtocols; len(supported) > 0 && !slices.Contains(supported, protocol) {
+		return unsupportedOption(provider, "Amphora provider does not support %s protocol. Supported: %s",
+			protocol, strings.Join(inOctaviaOrder(supported), ", "))
+	}
 	return nil
+}
+
+// supportsPoolProtocol is the same check for a new pool (Octavia's
+// amphora driver serves every pool protocol; a narrower driver answers as
+// for listeners).
+func (p providers) supportsPoolProtocol(provider, protocol string) *fault.Error {
+	if err := p.check(provider); err != nil {
+		return err
+	}
+	if supported := p.caps.PoolProtocols; len(supported) > 0 && !slices.Contains(supported, protocol) {
+		return unsupportedOption(provider, "Amphora provider does not support %s protocol. Supported: %s",
+			protocol, strings.Join(inOctaviaOrder(supported), ", "))
+	}
+	return nil
+}
+
+// unsupportedOption is Octavia's ProviderUnsupportedOptionError.
+func unsupportedOption(provider, format string, args ...any) *fault.Error {
+	if provider == "" {
+		provider = "amphora"
+	}
+	e := fault.New(http.StatusNotImplemented, format, args...)
+	e.Message = "Provider '" + provider + "' does not support a requested option: " + e.Message
+	return e
+}
+
+// inOctaviaOrder lists protocols as Octavia does (its constant's order),
+// others after them, sorted.
+func inOctaviaOrder(protocols []string) []string {
+	out := make([]string, 0, len(protocols))
+	for _, p := range octaviaListenerOrder {
+		if slices.Contains(protocols, p) {
+			out = append(out, p)
+		}
+	}
+	var rest []string
+	for _, p := range protocols {
+		if !slices.Contains(octaviaListenerOrder, p) {
+			rest = append(rest, p)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
 }

@@ -26,6 +26,10 @@ const (
 	DefaultHAProxyBinary = "haproxy"
 )
 
+// ErrHAProxyNotFound: HAProxy, which every amphora runs, is not installed
+// (wrapped by New's error).
+var ErrHAProxyNotFound = errors.New("haproxy not found")
+
 // Config configures the local compute driver (the `local:` section of the
 // controller's configuration).
 type Config struct {
@@ -132,9 +136,9 @@ func (c Config) withDefaults() (Config, error) {
 		c.HAProxyBinary = DefaultHAProxyBinary
 	}
 	if path, err := exec.LookPath(c.HAProxyBinary); err != nil {
-		errs = append(errs, fmt.Errorf("haproxy_binary %q not found: amphorae run HAProxy; install it "+
+		errs = append(errs, fmt.Errorf("haproxy_binary %q: %w: amphorae run HAProxy; install it "+
 			"(Debian/Ubuntu: `sudo apt-get install haproxy`) or choose the noop drivers "+
-			"(drivers: {compute: noop, network: noop, amphora: noop})", c.HAProxyBinary))
+			"(drivers: {compute: noop, network: noop, amphora: noop})", c.HAProxyBinary, ErrHAProxyNotFound))
 	} else if abs, err := filepath.Abs(path); err == nil {
 		c.HAProxyBinary = abs // agents must run the binary checked here
 	}

@@ -551,6 +551,9 @@ func TestConfigValidation(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("New: err = %v, want one containing %q", err, tt.wantErr)
 			}
+			if missing := tt.name == "haproxy missing"; errors.Is(err, ErrHAProxyNotFound) != missing {
+				t.Fatalf("New: errors.Is(%v, ErrHAProxyNotFound) = %v, want %v", err, !missing, missing)
+			}
 		})
 	}
 	// Defaults: a bare configuration with a base dir and an executable.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -34,5 +35,14 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: go build ../ (cmd/octavia-es) failed:", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// Amphorae outlive the controller by design; the tests stop theirs.
+	if left := procsMatching(binary + " amphora-agent"); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: amphora agents left running: %v\n", left)
+		for _, p := range left {
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+		return 1
+	}
+	return code
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +40,10 @@ type serverOptions struct {
 	NoopDelay time.Duration // OCTAVIA_ES_NOOP_DELAY
 	NoopFail  []string      // OCTAVIA_ES_NOOP_FAIL, comma separated
 	Env       []string      // further KEY=VALUE pairs
+	// Local runs real amphorae (local compute and network, rest amphora:
+	// agent processes running HAProxy); otherwise the noop drivers, chosen
+	// explicitly since the embedded default is local.
+	Local bool
 }
 
 func (o serverOptions) environ() []string {
@@ -48,6 +53,11 @@ func (o serverOptions) environ() []string {
 		if !strings.HasPrefix(kv, "OCTAVIA_ES_") {
 			env = append(env, kv)
 		}
+	}
+	if o.Local {
+		env = append(env, "OCTAVIA_ES_DRIVERS_COMPUTE=local", "OCTAVIA_ES_DRIVERS_NETWORK=local", "OCTAVIA_ES_DRIVERS_AMPHORA=rest")
+	} else {
+		env = append(env, "OCTAVIA_ES_DRIVERS_COMPUTE=noop", "OCTAVIA_ES_DRIVERS_NETWORK=noop", "OCTAVIA_ES_DRIVERS_AMPHORA=noop")
 	}
 	env = append(env, "OCTAVIA_ES_NOOP_DELAY="+o.NoopDelay.String())
 	if len(o.NoopFail) > 0 {
@@ -70,6 +80,10 @@ type server struct {
 	exited  chan struct{}
 	waitErr error
 	starts  int
+
+	// Of a server with local amphorae (see startLocalServer).
+	vipNet    netip.Prefix // its own VIP subnet: HAProxy binds VIPs with SO_REUSEPORT
+	heartbeat string       // its health manager's UDP address, kept across restarts
 }
 
 // startServer starts octavia-es with a fresh data directory and waits until
@@ -84,7 +98,17 @@ func startServer(t *testing.T, opts serverOptions) *server {
 		config:  filepath.Join(dir, "octavia-es.yaml"),
 		logs:    &lockedBuffer{},
 	}
-	if err := os.WriteFile(s.config, []byte(testConfig), 0o600); err != nil {
+	config := testConfig(vipCIDR, "")
+	if opts.Local {
+		requireHAProxy(t)
+		s.vipNet = nextVIPNet(t)
+		s.heartbeat = freeUDPAddr(t)
+		config = testConfig(s.vipNet.String(), s.vipNet.Addr().Next().String())
+		// Runs after the process is killed (cleanups run last-in first-out):
+		// amphorae outlive the controller by design, the tests' must not.
+		t.Cleanup(func() { stopAmphorae(t, s.dataDir) })
+	}
+	if err := os.WriteFile(s.config, []byte(config), 0o600); err != nil {
 		t.Fatalf("write config: %v", err)
 	}
 	t.Cleanup(func() {
@@ -116,8 +140,10 @@ func startServer(t *testing.T, opts serverOptions) *server {
 var errExitedEarly = errors.New("exited before ready")
 
 // testConfig is the YAML given with --config; listen and data_dir come from
-// --listen and --data-dir, the noop settings from the environment.
-const testConfig = `# written by cmd/octavia-es/e2e
+// --listen and --data-dir, the drivers and noop settings from the
+// environment. The default subnet has cidr (and gateway, "" = none).
+func testConfig(cidr, gateway string) string {
+	return `# written by cmd/octavia-es/e2e
 api:
   listen: 127.0.0.1:1
   pagination_max_limit: 1000
@@ -127,7 +153,8 @@ network:
     - id: ` + defaultSubnet + `
       name: octavia-es-vip
       network_id: ` + defaultNetwork + `
-      cidr: ` + vipCIDR + `
+      cidr: ` + cidr + `
+      gateway_ip: "` + gateway + `"
 sagas:
   step_attempts: 2
   step_backoff: 10ms
@@ -135,12 +162,18 @@ log:
   level: info
   format: text
 `
+}
 
 func (s *server) launch(opts serverOptions) error {
 	s.starts++
 	fmt.Fprintf(s.logs, "----- start %d: %s serve --listen %s (delay %s, fail %v)\n", s.starts, binary, s.addr, opts.NoopDelay, opts.NoopFail)
 	cmd := exec.Command(binary, "serve", "--config", s.config, "--listen", s.addr, "--data-dir", s.dataDir)
 	cmd.Env = opts.environ()
+	if opts.Local {
+		cmd.Env = append(cmd.Env, "OCTAVIA_ES_HEALTH_MANAGER_LISTEN="+s.heartbeat,
+			"OCTAVIA_ES_HEALTH_MANAGER_HEARTBEAT_INTERVAL="+heartbeatInterval.String(),
+			"OCTAVIA_ES_HEALTH_MANAGER_HEARTBEAT_TIMEOUT="+heartbeatTimeout.String())
+	}
 	cmd.Stdout = s.logs
 	cmd.Stderr = s.logs
 	if err := cmd.Start(); err != nil {
