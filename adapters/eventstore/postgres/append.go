@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,34 +22,22 @@ const (
 	// nothing is written).
 	sqlStreamVersion = `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1`
 
-	codeConcurrency     = "OC409" // raised by append_events
 	codeUniqueViolation = "23505"
 )
 
-// appendSQL calls the append function fn (append_events; tests swap in a
-// broken variant to show the conformance suite catches it).
-func appendSQL(fn string) string {
-	return `SELECT last_position, last_version FROM ` + fn + `($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
-}
-
-// batch is a staged append as the columns of append_events.
-type batch struct {
-	ids, types, actors, correlationIDs, causationIDs []string
-	schemaVersions                                   []int32
-	times                                            []time.Time
-	data                                             []json.RawMessage
-}
-
-// Append implements eventstore.Store: one call of append_events, which runs
-// as one transaction on the server (see migrations/0002_append_events.sql).
+// Append implements eventstore.Store. The append joins the group the
+// store's writer sends next (see writer); the group is one call of
+// append_events, one transaction (migrations/0002_append_events.sql). If
+// ctx ends while the append is in flight, the error is ctx's and the events
+// may or may not have been written, as with any database call cut short.
 func (s *Store) Append(ctx context.Context, stream string, expectedVersion int64, evs []events.Envelope) ([]events.Envelope, error) {
-	if stream == "" {
-		return nil, errors.New("eventstore/postgres: append: empty stream name")
+	if err := validText("stream name", stream); err != nil {
+		return nil, fmt.Errorf("eventstore/postgres: append: %w", err)
 	}
 	if expectedVersion < eventstore.ExpectAny {
 		return nil, fmt.Errorf("eventstore/postgres: append: invalid expected version %d", expectedVersion)
 	}
-	out, b, err := stage(stream, evs)
+	out, cols, err := stage(stream, evs)
 	if err != nil {
 		return nil, err
 	}
@@ -55,19 +45,27 @@ func (s *Store) Append(ctx context.Context, stream string, expectedVersion int64
 		return out, s.checkVersion(ctx, stream, expectedVersion)
 	}
 
-	var lastPos, lastVersion int64
-	err = s.pool.QueryRow(ctx, s.sqlAppend, stream, expectedVersion, s.channel,
-		b.ids, b.types, b.schemaVersions, b.times, b.actors, b.correlationIDs, b.causationIDs, b.data,
-	).Scan(&lastPos, &lastVersion)
-	if err != nil {
-		return nil, appendError(stream, err)
+	req := newAppendReq(ctx, stream, expectedVersion, cols)
+	return finish(req, out, s.writer.submit(ctx, req))
+}
+
+func newAppendReq(ctx context.Context, stream string, expected int64, cols batch) *appendReq {
+	return &appendReq{ctx: ctx, stream: stream, expected: expected, cols: cols, res: make(chan appendResult, 1)}
+}
+
+// finish completes the staged envelopes with the outcome of their append.
+func finish(req *appendReq, out []events.Envelope, res appendResult) ([]events.Envelope, error) {
+	if res.err != nil {
+		return nil, appendError(req.stream, res.err)
 	}
-	n := int64(len(out))
+	if !res.appended {
+		return nil, fmt.Errorf("%w: stream %s is at version %d, expected %d",
+			eventstore.ErrConcurrency, req.stream, res.current, req.expected)
+	}
 	for i := range out {
-		out[i].Position = lastPos - n + int64(i) + 1
-		out[i].Version = lastVersion - n + int64(i) + 1
+		out[i].Position = res.firstPosition + int64(i)
+		out[i].Version = res.current + int64(i) + 1
 	}
-	s.wake.notify() // local subscribers need not wait for the NOTIFY round trip
 	return out, nil
 }
 
@@ -85,45 +83,73 @@ func (s *Store) checkVersion(ctx context.Context, stream string, expected int64)
 	return nil
 }
 
-// appendError maps append_events' failures to the contract's errors.
+// appendError maps a failed group of one to the contract's errors.
 func appendError(stream string, err error) error {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch {
-		case pgErr.Code == codeConcurrency:
-			return fmt.Errorf("%w: %s", eventstore.ErrConcurrency, pgErr.Message)
-		case pgErr.Code == codeUniqueViolation && pgErr.ConstraintName == "events_stream_version_key":
-			// Only under an isolation level other than READ COMMITTED.
-			return fmt.Errorf("%w: stream %s: %s", eventstore.ErrConcurrency, stream, pgErr.Message)
-		case pgErr.Code == codeUniqueViolation && pgErr.ConstraintName == "events_id_key":
-			return fmt.Errorf("eventstore/postgres: append to %s: event id already stored: %w", stream, err)
-		}
+	if errors.As(err, &pgErr) && pgErr.Code == codeUniqueViolation && pgErr.ConstraintName == "events_id_key" {
+		return fmt.Errorf("eventstore/postgres: append to %s: event id already stored: %w", stream, err)
 	}
 	return fmt.Errorf("eventstore/postgres: append to %s: %w", stream, wrapSchemaErr(err))
 }
 
+// batch is a staged append as the event columns of append_events.
+type batch struct {
+	ids, types, actors, correlationIDs, causationIDs []string
+	schemaVersions                                   []int32
+	times                                            []time.Time
+	data                                             []json.RawMessage
+}
+
+func newBatch(n, capacity int) batch {
+	return batch{
+		ids: make([]string, n, capacity), types: make([]string, n, capacity), actors: make([]string, n, capacity),
+		correlationIDs: make([]string, n, capacity), causationIDs: make([]string, n, capacity),
+		schemaVersions: make([]int32, n, capacity), times: make([]time.Time, n, capacity),
+		data: make([]json.RawMessage, n, capacity),
+	}
+}
+
+// add appends o's events to b.
+func (b *batch) add(o batch) {
+	b.ids = append(b.ids, o.ids...)
+	b.types = append(b.types, o.types...)
+	b.actors = append(b.actors, o.actors...)
+	b.correlationIDs = append(b.correlationIDs, o.correlationIDs...)
+	b.causationIDs = append(b.causationIDs, o.causationIDs...)
+	b.schemaVersions = append(b.schemaVersions, o.schemaVersions...)
+	b.times = append(b.times, o.times...)
+	b.data = append(b.data, o.data...)
+}
+
 // stage validates the batch and fills what the store assigns itself (ID,
 // Time, Stream), returning the envelopes to return and their columns.
+// Everything PostgreSQL would refuse is refused here, so one caller's bad
+// input does not fail the group it would have joined.
 func stage(stream string, evs []events.Envelope) ([]events.Envelope, batch, error) {
-	n := len(evs)
-	out := make([]events.Envelope, n)
-	b := batch{
-		ids: make([]string, n), types: make([]string, n), actors: make([]string, n),
-		correlationIDs: make([]string, n), causationIDs: make([]string, n),
-		schemaVersions: make([]int32, n), times: make([]time.Time, n), data: make([]json.RawMessage, n),
-	}
+	out := make([]events.Envelope, len(evs))
+	b := newBatch(len(evs), len(evs))
 	now := time.Now()
 	var lastActor events.Actor
 	lastActorJSON := ""
 	for i, e := range evs {
-		if e.Type == "" {
-			return nil, batch{}, fmt.Errorf("eventstore/postgres: append to %s: event %d has no type", stream, i)
+		fail := func(format string, args ...any) ([]events.Envelope, batch, error) {
+			return nil, batch{}, fmt.Errorf("eventstore/postgres: append to %s: event %d (%s): %s", stream, i, e.Type, fmt.Sprintf(format, args...))
 		}
-		if !json.Valid(e.Data) {
-			return nil, batch{}, fmt.Errorf("eventstore/postgres: append to %s: event %d (%s): data is not valid JSON", stream, i, e.Type)
+		if e.Type == "" {
+			return fail("no type")
+		}
+		for _, f := range []struct{ name, value string }{
+			{"type", e.Type}, {"id", e.ID}, {"correlation id", e.CorrelationID}, {"causation id", e.CausationID},
+		} {
+			if err := validText(f.name, f.value); err != nil {
+				return fail("%v", err)
+			}
+		}
+		if !json.Valid(e.Data) || !utf8.Valid(e.Data) {
+			return fail("data is not valid JSON in UTF-8")
 		}
 		if e.SchemaVersion < -1<<31 || e.SchemaVersion > 1<<31-1 {
-			return nil, batch{}, fmt.Errorf("eventstore/postgres: append to %s: event %d (%s): schema version %d out of range", stream, i, e.Type, e.SchemaVersion)
+			return fail("schema version %d out of range", e.SchemaVersion)
 		}
 		if e.ID == "" {
 			e.ID = newID()
@@ -134,13 +160,13 @@ func stage(stream string, evs []events.Envelope) ([]events.Envelope, batch, erro
 		// timestamptz keeps microseconds: return what a read will return.
 		e.Time = e.Time.UTC().Truncate(time.Microsecond)
 		if y := e.Time.Year(); y < 1 || y > 9999 {
-			return nil, batch{}, fmt.Errorf("eventstore/postgres: append to %s: event %d (%s): time %v out of range", stream, i, e.Type, e.Time)
+			return fail("time %v out of range", e.Time)
 		}
 		// Events of one command share their actor: encode it once.
 		if i == 0 || e.Actor != lastActor {
 			a, err := json.Marshal(e.Actor)
 			if err != nil {
-				return nil, batch{}, fmt.Errorf("eventstore/postgres: append to %s: encode actor: %w", stream, err)
+				return fail("encode actor: %v", err)
 			}
 			lastActor, lastActorJSON = e.Actor, string(a)
 		}
@@ -151,6 +177,19 @@ func stage(stream string, evs []events.Envelope) ([]events.Envelope, batch, erro
 		b.schemaVersions[i], b.times[i], b.data[i] = int32(e.SchemaVersion), e.Time, e.Data
 	}
 	return out, b, nil
+}
+
+// validText refuses what a PostgreSQL text column cannot hold.
+func validText(what, s string) error {
+	switch {
+	case what == "stream name" && s == "":
+		return errors.New("empty stream name")
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s is not valid UTF-8", what)
+	case strings.IndexByte(s, 0) >= 0:
+		return fmt.Errorf("%s contains NUL", what)
+	}
+	return nil
 }
 
 // newID returns a time-ordered UUID (v7): consecutive events land on the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -85,6 +86,7 @@ func open(t testing.TB, dsn string, opts ...postgres.Option) *postgres.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	opts = append([]postgres.Option{postgres.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
 	s, err := postgres.Open(ctx, dsn, opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)

@@ -2,63 +2,137 @@ package postgres_test
 
 import (
 	"context"
+	"hash/fnv"
 	"testing"
 	"time"
 
 	"github.com/octavia-es/octavia-es/adapters/eventstore/eventstoretest"
 	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
+	"github.com/octavia-es/octavia-es/events"
 )
 
 // sequenceAppend is the textbook mistake append_events avoids: positions
-// from a sequence (as a bigserial column would give them), with no lock. Two
-// appends can then commit in the other order than their positions, and a
-// follower that read past the higher one never sees the lower one.
+// from a sequence (as a bigserial column would give them), with no lock (and
+// Head left alone, since updating the counter would take the lock). Two
+// transactions can then commit in the other order than their positions, and
+// a follower that read past the higher one never sees the lower one.
 const sequenceAppend = `
 CREATE SEQUENCE positions_seq;
 CREATE FUNCTION append_events_sequence(
-    p_stream text, p_expected bigint, p_channel text, p_ids text[], p_types text[],
-    p_schema_versions integer[], p_times timestamptz[], p_actors jsonb[], p_correlation_ids text[],
-    p_causation_ids text[], p_data json[], OUT last_position bigint, OUT last_version bigint
-) LANGUAGE plpgsql VOLATILE AS $$
+    p_channel text, p_streams text[], p_expected bigint[], p_counts integer[], p_append_of integer[],
+    p_ids text[], p_types text[], p_schema_versions integer[], p_times timestamptz[], p_actors jsonb[],
+    p_correlation_ids text[], p_causation_ids text[], p_data json[]
+) RETURNS TABLE (appended boolean, current_version bigint, first_position bigint)
+LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    v_count   integer := cardinality(p_ids);
-    v_current bigint;
+    v_accepted boolean[];
+    v_current  bigint[];
+    v_first    bigint[];
 BEGIN
-    SELECT COALESCE(MAX(version), 0) INTO v_current FROM events WHERE stream = p_stream;
-    IF p_expected <> -1 AND v_current <> p_expected THEN
-        RAISE EXCEPTION 'stream % is at version %, expected %', p_stream, v_current, p_expected
-            USING ERRCODE = 'OC409';
-    END IF;
+    SELECT array_agg(a.expected = -1 OR a.expected = m.current ORDER BY a.idx),
+           array_agg(m.current ORDER BY a.idx)
+    INTO v_accepted, v_current
+    FROM unnest(p_streams, p_expected) WITH ORDINALITY AS a(stream, expected, idx)
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(MAX(e.version), 0) AS current FROM events e WHERE e.stream = a.stream
+    ) m;
+
     WITH ins AS (
         INSERT INTO events (position, id, stream, version, type, schema_version, time, actor,
                             correlation_id, causation_id, data)
-        SELECT nextval('positions_seq'), u.id, p_stream, v_current + u.ord, u.type, u.schema_version,
-               u.time, u.actor, u.correlation_id, u.causation_id, u.data
-        FROM unnest(p_ids, p_types, p_schema_versions, p_times, p_actors, p_correlation_ids,
-                    p_causation_ids, p_data)
-             WITH ORDINALITY AS u(id, type, schema_version, time, actor, correlation_id, causation_id, data, ord)
-        RETURNING position)
-    SELECT MAX(position) INTO last_position FROM ins;
-    PERFORM pg_notify(p_channel, last_position::text);
-    last_version := v_current + v_count;
+        SELECT nextval('positions_seq'), u.id, p_streams[u.append_of], v_current[u.append_of] + u.ord,
+               u.type, u.schema_version, u.time, u.actor, u.correlation_id, u.causation_id, u.data
+        FROM (
+            SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.append_of ORDER BY x.n) AS ord
+            FROM unnest(p_append_of, p_ids, p_types, p_schema_versions, p_times, p_actors,
+                        p_correlation_ids, p_causation_ids, p_data)
+                 WITH ORDINALITY AS x(append_of, id, type, schema_version, time, actor,
+                                      correlation_id, causation_id, data, n)
+        ) u
+        WHERE v_accepted[u.append_of]
+        RETURNING position, version, stream)
+    SELECT array_agg(f ORDER BY a.idx) INTO v_first
+    FROM unnest(p_streams) WITH ORDINALITY AS a(stream, idx)
+    LEFT JOIN LATERAL (SELECT MIN(position) AS f FROM ins WHERE ins.stream = a.stream) p ON true;
+
+    PERFORM pg_notify(p_channel, '');
+    RETURN QUERY SELECT x.ok, x.cur, x.f FROM unnest(v_accepted, v_current, v_first) AS x(ok, cur, f);
 END
 $$;`
 
-// TestFollowCatchesSequencePositions shows the conformance suite's hard case
-// fails a store fed by a plain sequence, so its passing on the real store
-// means something. Reordering is a race, so a few fresh attempts are allowed.
+// processes is one store in a schema opened n times, as n processes would:
+// appends go to the handle their stream hashes to, everything else to the
+// first. Each handle has its own writer, so their transactions race.
+type processes []*postgres.Store
+
+func openProcesses(t testing.TB, n int, setup, appendFn string) processes {
+	t.Helper()
+	dsn := requireServer(t)
+	schema := newSchema(t, dsn)
+	ps := make(processes, n)
+	for i := range ps {
+		opts := []postgres.Option{postgres.WithSchema(schema), postgres.WithMaxConns(2)}
+		if i == 0 {
+			opts = append(opts, postgres.WithMigrate())
+		}
+		ps[i] = open(t, dsn, opts...)
+		closeOnCleanup(t, ps[i])
+		if i == 0 && setup != "" {
+			if _, err := ps[0].ExecForTest(context.Background(), setup); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if appendFn != "" {
+			postgres.UseAppendFunction(ps[i], appendFn)
+		}
+	}
+	return ps
+}
+
+func (ps processes) Append(ctx context.Context, stream string, expected int64, evs []events.Envelope) ([]events.Envelope, error) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(stream))
+	return ps[int(h.Sum32())%len(ps)].Append(ctx, stream, expected, evs)
+}
+
+func (ps processes) ReadStream(ctx context.Context, stream string, after int64) ([]events.Envelope, error) {
+	return ps[0].ReadStream(ctx, stream, after)
+}
+
+func (ps processes) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
+	return ps[0].ReadAll(ctx, after, limit)
+}
+
+func (ps processes) Head(ctx context.Context) (int64, error) { return ps[0].Head(ctx) }
+
+func (ps processes) Subscribe(ctx context.Context, after int64, handle func(context.Context, events.Envelope) error) error {
+	return ps[0].Subscribe(ctx, after, handle)
+}
+
+func (ps processes) Close() error { return nil } // closed at cleanup
+
+// TestFollowAcrossProcesses: the hard case with every writer in a process
+// of its own, so appends race on the positions lock across connections
+// rather than meeting in one process's writer.
+func TestFollowAcrossProcesses(t *testing.T) {
+	ps := openProcesses(t, 16, "", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := eventstoretest.FollowConcurrentAppends(ctx, ps, 16, 25); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFollowCatchesSequencePositions shows the same check fails a store fed
+// by a plain sequence, so its passing on the real store means something.
+// Reordering is a race, so a few fresh attempts are allowed.
 func TestFollowCatchesSequencePositions(t *testing.T) {
 	const attempts = 5
 	for i := range attempts {
-		s := openFresh(t, postgres.WithMaxConns(16))
-		if _, err := s.ExecForTest(context.Background(), sequenceAppend); err != nil {
-			t.Fatal(err)
-		}
-		postgres.UseAppendFunction(s, "append_events_sequence")
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := eventstoretest.FollowConcurrentAppends(ctx, s, 16, 25)
+		ps := openProcesses(t, 16, sequenceAppend, "append_events_sequence")
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := eventstoretest.FollowConcurrentAppends(ctx, ps, 16, 25)
 		cancel()
-		_ = s.Close()
 		if err != nil {
 			t.Logf("attempt %d: caught: %v", i+1, err)
 			return

@@ -98,12 +98,12 @@ func WithLogger(l *slog.Logger) Option {
 
 // Store is an eventstore.Store on PostgreSQL.
 type Store struct {
-	pool      *pgxpool.Pool
-	schema    string
-	channel   string // NOTIFY channel of this schema's appends
-	sqlAppend string
-	poll      time.Duration
-	log       *slog.Logger
+	pool    *pgxpool.Pool
+	schema  string
+	channel string // NOTIFY channel of this schema's appends
+	writer  *writer
+	poll    time.Duration
+	log     *slog.Logger
 
 	wake   *broadcast
 	listen *listener
@@ -146,18 +146,19 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("eventstore/postgres: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
 	s := &Store{
-		pool:      pool,
-		schema:    o.schema,
-		channel:   notifyChannel(o.schema),
-		sqlAppend: appendSQL(appendFunction),
-		poll:      o.pollInterval,
-		log:       o.logger,
-		wake:      newBroadcast(),
+		pool:    pool,
+		schema:  o.schema,
+		channel: notifyChannel(o.schema),
+		poll:    o.pollInterval,
+		log:     o.logger,
+		wake:    newBroadcast(),
 	}
 	s.listen = newListener(cfg.ConnConfig, s.channel, s.wake, o.logger)
+	// Local subscribers need not wait for the NOTIFY round trip.
+	s.writer = newWriter(pool, appendFunction, s.channel, s.wake.notify)
 	if o.migrate {
 		if err := s.Migrate(ctx); err != nil {
-			pool.Close()
+			_ = s.Close()
 			return nil, err
 		}
 	}
@@ -204,6 +205,7 @@ func (s *Store) Head(ctx context.Context) (int64, error) {
 // use to be released: cancel running subscriptions first.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.writer.close()
 		s.listen.stop()
 		s.pool.Close()
 		s.wake.notify() // idle subscribers re-read and see the closed pool

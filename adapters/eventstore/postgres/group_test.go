@@ -1,0 +1,99 @@
+package postgres_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/octavia-es/octavia-es/adapters/eventstore"
+	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
+	"github.com/octavia-es/octavia-es/events"
+)
+
+// TestGroupOutcomesAreIndependent: in one group, an append with a wrong
+// expected version and one reusing a stored event ID fail alone; the others
+// are written, with positions contiguous in group order.
+func TestGroupOutcomesAreIndependent(t *testing.T) {
+	ctx := testContext(t)
+	s := openFresh(t)
+	closeOnCleanup(t, s)
+	stored, err := s.Append(ctx, "a", eventstore.ExpectNoStream, []events.Envelope{event(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := event(9)
+	dup.ID = stored[0].ID
+
+	cases := []struct {
+		app           postgres.GroupAppend
+		wantErr       string // "" for success
+		wantPositions []int64
+		wantVersions  []int64
+	}{
+		{postgres.GroupAppend{Stream: "a", Expected: 1, Events: []events.Envelope{event(1), event(2)}}, "", []int64{2, 3}, []int64{2, 3}},
+		{postgres.GroupAppend{Stream: "b", Expected: 5, Events: []events.Envelope{event(3)}}, "concurrency", nil, nil},
+		{postgres.GroupAppend{Stream: "c", Expected: eventstore.ExpectAny, Events: []events.Envelope{event(4)}}, "", []int64{4}, []int64{1}},
+		{postgres.GroupAppend{Stream: "d", Expected: eventstore.ExpectNoStream, Events: []events.Envelope{event(5), dup}}, "already stored", nil, nil},
+		{postgres.GroupAppend{Stream: "e", Expected: eventstore.ExpectNoStream, Events: []events.Envelope{event(6), event(7), event(8)}}, "", []int64{5, 6, 7}, []int64{1, 2, 3}},
+	}
+	apps := make([]postgres.GroupAppend, len(cases))
+	for i, c := range cases {
+		apps[i] = c.app
+	}
+	results, err := postgres.AppendGroup(ctx, s, apps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cases {
+		got := results[i]
+		switch {
+		case c.wantErr == "concurrency":
+			if !errors.Is(got.Err, eventstore.ErrConcurrency) {
+				t.Errorf("append %d (%s): err = %v, want ErrConcurrency", i, c.app.Stream, got.Err)
+			}
+		case c.wantErr != "":
+			if got.Err == nil || !strings.Contains(got.Err.Error(), c.wantErr) || errors.Is(got.Err, eventstore.ErrConcurrency) {
+				t.Errorf("append %d (%s): err = %v, want one saying %q", i, c.app.Stream, got.Err, c.wantErr)
+			}
+		case got.Err != nil:
+			t.Errorf("append %d (%s): %v", i, c.app.Stream, got.Err)
+		default:
+			var pos, ver []int64
+			for _, e := range got.Events {
+				pos, ver = append(pos, e.Position), append(ver, e.Version)
+			}
+			if !equal(pos, c.wantPositions) || !equal(ver, c.wantVersions) {
+				t.Errorf("append %d (%s): positions %v versions %v, want %v %v", i, c.app.Stream, pos, ver, c.wantPositions, c.wantVersions)
+			}
+			read, err := s.ReadStream(ctx, c.app.Stream, c.wantVersions[0]-1)
+			if err != nil || len(read) != len(got.Events) {
+				t.Fatalf("ReadStream(%s) = %d events, %v; want %d", c.app.Stream, len(read), err, len(got.Events))
+			}
+			for j := range read {
+				if read[j].Position != got.Events[j].Position || read[j].ID != got.Events[j].ID {
+					t.Errorf("%s: stored %d@%s, returned %d@%s", c.app.Stream, read[j].Position, read[j].ID, got.Events[j].Position, got.Events[j].ID)
+				}
+			}
+		}
+	}
+	if h, err := s.Head(ctx); err != nil || h != 7 {
+		t.Errorf("Head = %d, %v; want 7 (rejected appends use no positions)", h, err)
+	}
+	for _, stream := range []string{"b", "d"} {
+		if got, err := s.ReadStream(ctx, stream, 0); err != nil || len(got) != 0 {
+			t.Errorf("rejected stream %s holds %d events, %v; want none", stream, len(got), err)
+		}
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,235 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Group limits: enough to amortise a commit over many appends, small enough
+// that one group's statement stays short.
+const (
+	defaultGroupAppends = 256
+	groupEvents         = 4096
+)
+
+// errClosed: Append on a closed store.
+var errClosed = errors.New("eventstore/postgres: store closed")
+
+// writer funnels the process's appends through one goroutine, which sends
+// everything queued while the previous group was committing as one call of
+// append_events: concurrent appenders share one transaction and one WAL
+// flush instead of queueing on the positions row lock one commit at a time.
+type writer struct {
+	pool      *pgxpool.Pool
+	sql       string
+	channel   string
+	maxAppend int
+	onWrite   func() // after a group wrote something
+
+	reqs   chan *appendReq
+	ctx    context.Context // cancelled by close
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// appendReq is one Append waiting for its group.
+type appendReq struct {
+	ctx      context.Context
+	stream   string
+	expected int64
+	cols     batch
+	res      chan appendResult // buffered: the writer never blocks on a caller that left
+}
+
+type appendResult struct {
+	appended      bool
+	current       int64 // the stream's version before the append
+	firstPosition int64
+	err           error
+}
+
+func newWriter(pool *pgxpool.Pool, fn, channel string, onWrite func()) *writer {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &writer{
+		pool: pool, sql: appendSQL(fn), channel: channel, maxAppend: defaultGroupAppends, onWrite: onWrite,
+		reqs: make(chan *appendReq), ctx: ctx, cancel: cancel, done: make(chan struct{}),
+	}
+	go w.run()
+	return w
+}
+
+// appendSQL calls the append function fn (append_events; tests swap in
+// broken variants to show the conformance suite catches them).
+func appendSQL(fn string) string {
+	return `SELECT appended, current_version, first_position FROM ` + fn +
+		`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+}
+
+// submit queues r and waits for its outcome or the end of ctx. If ctx ends
+// once r is in flight, the events may or may not have been written (as with
+// any database call cut short).
+func (w *writer) submit(ctx context.Context, r *appendReq) appendResult {
+	select {
+	case w.reqs <- r:
+	case <-ctx.Done():
+		return appendResult{err: ctx.Err()}
+	case <-w.ctx.Done():
+		return appendResult{err: errClosed}
+	}
+	select {
+	case res := <-r.res:
+		return res
+	case <-ctx.Done():
+		return appendResult{err: ctx.Err()}
+	}
+}
+
+// close stops the writer (an in-flight group is cancelled) and waits for it.
+func (w *writer) close() {
+	w.cancel()
+	<-w.done
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	var carry []*appendReq
+	for {
+		pending := carry
+		if len(pending) == 0 {
+			select {
+			case r := <-w.reqs:
+				pending = append(pending, r)
+			case <-w.ctx.Done():
+				return
+			}
+		}
+		pending = w.drain(pending)
+		var group []*appendReq
+		group, carry = w.form(pending)
+		if len(group) > 0 {
+			w.write(group)
+		}
+		if w.ctx.Err() != nil {
+			for _, r := range carry {
+				r.res <- appendResult{err: errClosed}
+			}
+			return
+		}
+	}
+}
+
+// drain adds every request already waiting, up to a bound.
+func (w *writer) drain(pending []*appendReq) []*appendReq {
+	for len(pending) < 2*w.maxAppend {
+		select {
+		case r := <-w.reqs:
+			pending = append(pending, r)
+		default:
+			return pending
+		}
+	}
+	return pending
+}
+
+// form picks the group to send from pending, in order: at most one append
+// per stream (a later one on the same stream waits for the next group, so
+// its expected version is checked against the first's result) and within
+// the limits. Requests whose caller left are dropped.
+func (w *writer) form(pending []*appendReq) (group, rest []*appendReq) {
+	streams := make(map[string]bool, len(pending))
+	evs := 0
+	for _, r := range pending {
+		switch {
+		case r.ctx.Err() != nil:
+			r.res <- appendResult{err: r.ctx.Err()}
+		case streams[r.stream] || len(group) == w.maxAppend || (len(group) > 0 && evs+len(r.cols.ids) > groupEvents):
+			rest = append(rest, r)
+		default:
+			streams[r.stream] = true
+			evs += len(r.cols.ids)
+			group = append(group, r)
+		}
+	}
+	return group, rest
+}
+
+// write sends the group and answers its requests. When the statement fails
+// on the server, nothing of the group was written: each append is retried
+// alone, so the error reaches the append that caused it only.
+func (w *writer) write(group []*appendReq) {
+	results, err := w.call(group)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if len(group) > 1 && errors.As(err, &pgErr) {
+			for _, r := range group {
+				w.write([]*appendReq{r})
+			}
+			return
+		}
+		for _, r := range group {
+			r.res <- appendResult{err: err}
+		}
+		return
+	}
+	wrote := false
+	for i, r := range group {
+		r.res <- results[i]
+		wrote = wrote || results[i].appended
+	}
+	if wrote {
+		w.onWrite()
+	}
+}
+
+// call runs append_events once for the group.
+func (w *writer) call(group []*appendReq) ([]appendResult, error) {
+	n := 0
+	for _, r := range group {
+		n += len(r.cols.ids)
+	}
+	var (
+		streams  = make([]string, len(group))
+		expected = make([]int64, len(group))
+		counts   = make([]int32, len(group))
+		appendOf = make([]int32, 0, n)
+		all      = newBatch(0, n)
+	)
+	for i, r := range group {
+		streams[i], expected[i], counts[i] = r.stream, r.expected, int32(len(r.cols.ids))
+		for range r.cols.ids {
+			appendOf = append(appendOf, int32(i+1))
+		}
+		all.add(r.cols)
+	}
+	rows, err := w.pool.Query(w.ctx, w.sql, w.channel, streams, expected, counts, appendOf,
+		all.ids, all.types, all.schemaVersions, all.times, all.actors, all.correlationIDs, all.causationIDs, all.data)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]appendResult, 0, len(group))
+	for rows.Next() {
+		var (
+			res   appendResult
+			first *int64
+		)
+		if err := rows.Scan(&res.appended, &res.current, &first); err != nil {
+			return nil, err
+		}
+		if first != nil {
+			res.firstPosition = *first
+		}
+		out = append(out, res)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) != len(group) {
+		return nil, fmt.Errorf("append_events returned %d results for %d appends", len(out), len(group))
+	}
+	return out, nil
+}
