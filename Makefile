@@ -5,11 +5,20 @@ CONFIG  ?= etc/octavia-es.yaml
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.buildVersion=$(VERSION)
 
-.PHONY: run build test check bench clean
+.PHONY: run build test check bench clean stop-amphorae
 
 ## run: start octavia-es with the embedded default on 127.0.0.1:9876 (data in ./data)
 run: build
 	./$(BIN) serve --config $(CONFIG)
+
+## stop-amphorae: stop the local amphorae of ./data (they outlive `make run`, as Octavia's outlive
+## its controller; the next `make run` re-adopts them). Stop `make run` first, or it fails them over.
+stop-amphorae:
+	@for f in data/amphorae/*/agent.pid; do \
+	  [ -f "$$f" ] || continue; pid=$$(cat "$$f"); \
+	  grep -qa amphora-agent /proc/$$pid/cmdline 2>/dev/null || continue; \
+	  kill -TERM "$$pid" && echo "stopped amphora agent $$pid ($$(dirname $$f))"; \
+	done
 
 ## build: compile the binary into bin/
 build:
