@@ -38,7 +38,13 @@ CREATE FUNCTION append_events(
     p_causation_ids   text[],
     p_data            json[]
 ) RETURNS TABLE (appended boolean, current_version bigint, first_position bigint)
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE
+-- The statements' plans hardly depend on the arguments, but with arrays as
+-- parameters the planner's generic estimates look worse than the custom
+-- ones and it would re-plan every statement on every call (measured: 0.44
+-- ms of server time per call instead of 0.25).
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     v_last     bigint;
     v_accepted boolean[];
