@@ -39,7 +39,7 @@ const fallbackSubnet = "a1f0c9d2-7b3e-4c55-9a1d-1e2f3a4b5c6d"
 type options struct {
 	bin, config, target, out, repo, project, subnet, benchtime string
 	lbs, workers                                               int
-	skipAPI, skipGoBench                                       bool
+	skipAPI, skipGoBench, skipAmphorae                         bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -58,6 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.workers, "workers", 8, "concurrent clients for creates and concurrent figures")
 	fs.BoolVar(&o.skipAPI, "skip-api", false, "skip the API benchmarks")
 	fs.BoolVar(&o.skipGoBench, "skip-gobench", false, "skip the event store benchmarks")
+	fs.BoolVar(&o.skipAmphorae, "skip-amphorae", false, "skip the local amphorae benchmarks (they need haproxy)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -100,6 +101,13 @@ func execute(ctx context.Context, o options, p Plan, stdout, stderr io.Writer) i
 			fmt.Fprintln(stderr, "loadgen:", err)
 			r.Problems = append(r.Problems, err.Error())
 		}
+	}
+	if !o.skipAmphorae && o.target == "" && ctx.Err() == nil {
+		var problems []string
+		r.Amphorae, problems = RunAmphorae(ctx, o, DefaultAmphoraPlan(o.workers), log)
+		r.Problems = append(r.Problems, problems...)
+	} else {
+		r.Amphorae.Skipped = "not run (-skip-amphorae, or -url: they start their own server)"
 	}
 	if !o.skipGoBench && ctx.Err() == nil {
 		log.Info("event store benchmarks (go test -bench)")

@@ -105,6 +105,7 @@ func Tables(r Result) []Table {
 	if len(create.Rows) > 0 {
 		tables = append(tables, create)
 	}
+	tables = append(tables, amphoraTable(r.Amphorae, conc))
 	tables = append(tables, eventStoreTable(r.EventStore))
 	tables = append(tables, referenceTable(r, conc, firstCA, list100, firstCreate, lastGetOne))
 	return tables
@@ -186,4 +187,51 @@ func orDash(s string) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// amphoraAimMs is the aim for a load balancer create → ACTIVE with
+// the local drivers (an agent process and its HAProxy started).
+const amphoraAimMs = 300.0
+
+func amphoraTable(a AmphoraResult, conc string) Table {
+	t := Table{
+		Title: "Local amphorae (the default drivers: an amphora-agent process running HAProxy per load balancer), on a server of their own. " +
+			"Requests: keep-alive GETs of a small page, " + conc + "; baselines: the member directly and the same HAProxy configuration started by hand, same run.",
+		Header: []string{"measure", "n", "p50 ms", "p99 ms", "req/s", "baseline (this run)", "ratio", "aim"},
+	}
+	if a.Skipped != "" {
+		t.Add("local amphorae", "-", "-", "-", "-", "not run: "+a.Skipped, "", "")
+		return t
+	}
+	row := func(name string, s *Summary, base, ratio, aimCell string) {
+		if s == nil {
+			return
+		}
+		t.Add(name, fmt.Sprint(s.N), fmtMs(s.P50Ms), fmtMs(s.P99Ms), fmtRate(s.ReqPerSec), base, ratio, aimCell)
+	}
+	if ca := a.CreateActive; ca != nil {
+		row("POST LB → ACTIVE seq (agent + HAProxy started)", ca, "-", "", aim("p50", ca.P50Ms, amphoraAimMs))
+	}
+	row("POST LB+listener+pool+3 members+monitor → ACTIVE seq", a.FullStack, "-", "", "")
+	row("GET to the member directly "+conc, a.Direct, "-", "", "")
+	if d := a.Direct; d != nil {
+		base := "member directly " + fmtRate(d.ReqPerSec) + " req/s"
+		if h := a.ByHand; h != nil {
+			row("GET through HAProxy by hand, same config "+conc, h, base, fmtRatio(h.ReqPerSec, d.ReqPerSec)+" req/s", "")
+		}
+		if am := a.Amphora; am != nil {
+			row("GET through the amphora's VIP "+conc, am, base, fmtRatio(am.ReqPerSec, d.ReqPerSec)+" req/s", "")
+			if h := a.ByHand; h != nil {
+				t.Add("  amphora vs HAProxy by hand", "", "", "", "", "by hand "+fmtRate(h.ReqPerSec)+" req/s", fmtRatio(am.ReqPerSec, h.ReqPerSec)+" req/s", "")
+			}
+		}
+	}
+	hb := fmt.Sprintf("heartbeat_timeout %.0f s", a.HeartbeatTimeoutSec)
+	if f := a.FailoverTraffic; f != nil {
+		row("kill -9 amphora → traffic served again", f, hb, fmtRatio(f.P50Ms, a.HeartbeatTimeoutSec*1000)+" p50", "")
+	}
+	if f := a.FailoverActive; f != nil {
+		row("kill -9 amphora → ACTIVE on a new amphora", f, hb, fmtRatio(f.P50Ms, a.HeartbeatTimeoutSec*1000)+" p50", "")
+	}
+	return t
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -22,12 +23,21 @@ type Server struct {
 	DataDir string
 	cmd     *exec.Cmd
 	done    chan error
+	once    sync.Once
 }
 
 // StartServer runs `bin serve --config config --listen 127.0.0.1:<free>
 // --data-dir <temp>` with its output in logFile, and waits until GET /
 // answers 200 (or ready passes).
 func StartServer(ctx context.Context, bin, config string, logFile io.Writer, ready time.Duration) (*Server, error) {
+	// The API figures run on the noop drivers: 10,000 load balancers must not
+	// start 10,000 amphorae (the amphora figures start their own server).
+	return startServer(ctx, bin, config, logFile, ready,
+		"OCTAVIA_ES_DRIVERS_COMPUTE=noop", "OCTAVIA_ES_DRIVERS_NETWORK=noop", "OCTAVIA_ES_DRIVERS_AMPHORA=noop")
+}
+
+// startServer is StartServer with env (KEY=VALUE) added to the server's.
+func startServer(ctx context.Context, bin, config string, logFile io.Writer, ready time.Duration, env ...string) (*Server, error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, err
@@ -40,6 +50,7 @@ func StartServer(ctx context.Context, bin, config string, logFile io.Writer, rea
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Explicit env too, in case a flag is not wired: the address stays loopback.
 	cmd.Env = append(os.Environ(), "OCTAVIA_ES_API_LISTEN="+addr, "OCTAVIA_ES_DATA_DIR="+dir)
+	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start %s: %w", bin, err)
@@ -101,7 +112,14 @@ func (s *Server) DataBytes() int64 {
 // Stop asks the server to shut down (SIGTERM), kills it after 10 s, and
 // removes its data directory.
 func (s *Server) Stop() {
-	defer os.RemoveAll(s.DataDir)
+	s.terminate()
+	_ = os.RemoveAll(s.DataDir)
+}
+
+// terminate stops the process and keeps the data directory; once.
+func (s *Server) terminate() { s.once.Do(s.signalAndWait) }
+
+func (s *Server) signalAndWait() {
 	if s.cmd.Process == nil {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -497,5 +498,48 @@ func TestServeExplainsMissingHAProxy(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("serve without haproxy does not say %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestAmphoraeOutliveRestart: amphorae outlive the controller, as
+// Octavia's: traffic flows while it is down, and the restarted controller
+// re-adopts the amphora (no failover) and drives it again.
+func TestAmphoraeOutliveRestart(t *testing.T) {
+	t.Parallel()
+	srv := startLocalServer(t)
+	c := newRawClient(srv.URL, "p-restart")
+	one, two := startBackend(t, "one"), startBackend(t, "two")
+	s := createStack(t, c, httpListener("web", 0, httpPool("web-pool", "ROUND_ROBIN", one)))
+	waitOperating(t, c, s.lb, waitTimeout, s.allOnline())
+	vip := newVIPClient(s.vip, listenerPort)
+	amp := amphoraOf(t, c, s.lb)["id"].(string)
+
+	if err := srv.stop(syscall.SIGTERM); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if n := count(vip.answers(t, 3)); n["one"] != 3 {
+		t.Fatalf("controller down: answers %v", n)
+	}
+	time.Sleep(heartbeatTimeout) // heartbeats unanswered for longer than the timeout
+	srv.restart(serverOptions{Local: true})
+	// Past a heartbeat timeout after the restart, the amphora is still the
+	// same: adopted, heard, not failed over.
+	time.Sleep(heartbeatTimeout + time.Second)
+	if got := amphoraOf(t, c, s.lb)["id"]; got != amp {
+		t.Fatalf("amphora %v after the restart, want %s kept", got, amp)
+	}
+	lb := waitActive(t, c, s.lb)
+	if lb["operating_status"] != "ONLINE" {
+		t.Fatalf("after the restart: %v", lb)
+	}
+	pool := "/v2/lbaas/pools/" + s.pools["web-pool"] + "/members"
+	mustStatus(t, "add a member after the restart", c.do(t, request{Method: http.MethodPost, Path: pool,
+		Body: mustJSON(t, map[string]any{"member": member(two)})}), http.StatusCreated)
+	waitActive(t, c, s.lb)
+	if n := count(vip.answers(t, 4)); n["one"] != 2 || n["two"] != 2 {
+		t.Fatalf("the adopted amphora did not take the new member: answers %v", n)
+	}
+	if evs := lbEvents(t, c, s.lb); slices.Contains(evs, "loadbalancer.failover_requested") {
+		t.Fatalf("events %v: a failover", evs)
 	}
 }
