@@ -123,6 +123,17 @@ type HealthMonitorDeleteRequested struct {
 	HealthMonitorID string `json:"healthmonitor_id"`
 }
 
+// AmphoraAgentConfigUpdateRequested: an operator asked for the amphora
+// agent's configuration to be pushed again (PUT
+// /v2/octavia/amphorae/{id}/config). Not a tenant change: it locks
+// nothing. The configuration itself (heartbeat targets, interval, HMAC
+// key) is rendered from the controller's configuration when it is pushed
+// and never recorded: the key is a secret.
+type AmphoraAgentConfigUpdateRequested struct {
+	LoadBalancerID string `json:"loadbalancer_id"`
+	AmphoraID      string `json:"amphora_id"`
+}
+
 // --- saga outcomes ------------------------------------------------------
 
 // VipAllocated: the network driver reserved the VIP.
@@ -151,6 +162,21 @@ type AmphoraDeleted struct {
 	LoadBalancerID string `json:"loadbalancer_id"`
 	AmphoraID      string `json:"amphora_id"`
 	Reason         string `json:"reason,omitempty"`
+}
+
+// AmphoraAgentConfigUpdated: the amphora's agent took the configuration
+// pushed after an AmphoraAgentConfigUpdateRequested.
+type AmphoraAgentConfigUpdated struct {
+	LoadBalancerID string `json:"loadbalancer_id"`
+	AmphoraID      string `json:"amphora_id"`
+}
+
+// AmphoraAgentConfigUpdateFailed: the push failed (Reason says why). No
+// status changes: the agent keeps running its previous configuration.
+type AmphoraAgentConfigUpdateFailed struct {
+	LoadBalancerID string `json:"loadbalancer_id"`
+	AmphoraID      string `json:"amphora_id"`
+	Reason         string `json:"reason"`
 }
 
 // ConfigurationApplied: the amphora driver pushed the graph's configuration;
@@ -229,6 +255,13 @@ func (LoadBalancerProvisioningFailed) EventType() string {
 }
 func (LoadBalancerDeleted) EventType() string      { return "loadbalancer.deleted" }
 func (OperatingStatusesChanged) EventType() string { return "loadbalancer.operating_statuses_changed" }
+func (AmphoraAgentConfigUpdateRequested) EventType() string {
+	return "amphora.agent_config_update_requested"
+}
+func (AmphoraAgentConfigUpdated) EventType() string { return "amphora.agent_config_updated" }
+func (AmphoraAgentConfigUpdateFailed) EventType() string {
+	return "amphora.agent_config_update_failed"
+}
 
 type registered struct {
 	event         Event
@@ -249,5 +282,6 @@ func allEvents() []registered {
 		{ConfigurationApplied{}, 1}, {ConfigurationFailed{}, 1},
 		{LoadBalancerActivated{}, 1}, {LoadBalancerProvisioningFailed{}, 1}, {LoadBalancerDeleted{}, 1},
 		{OperatingStatusesChanged{}, 1},
+		{AmphoraAgentConfigUpdateRequested{}, 1}, {AmphoraAgentConfigUpdated{}, 1}, {AmphoraAgentConfigUpdateFailed{}, 1},
 	}
 }

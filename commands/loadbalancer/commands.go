@@ -95,6 +95,12 @@ type UpdateHealthMonitor struct {
 }
 type DeleteHealthMonitor struct{ HealthMonitorID string }
 
+// UpdateAmphoraAgentConfig is PUT /v2/octavia/amphorae/{id}/config: push
+// the controller's agent configuration to the amphora again. An operator
+// action, not a tenant change: accepted whatever the provisioning status,
+// it locks nothing.
+type UpdateAmphoraAgentConfig struct{ AmphoraID string }
+
 // --- saga commands: record a driver's outcome ---------------------------
 
 type RecordVipAllocated struct{ Vip events.VipAllocated }
@@ -118,6 +124,14 @@ type FailProvisioning struct {
 	Reason string
 }
 type RecordLoadBalancerDeleted struct{}
+
+// RecordAmphoraAgentConfigUpdated / RecordAmphoraAgentConfigFailed settle
+// an UpdateAmphoraAgentConfig.
+type RecordAmphoraAgentConfigUpdated struct{ AmphoraID string }
+type RecordAmphoraAgentConfigFailed struct {
+	AmphoraID string
+	Reason    string
+}
 type RecordOperatingStatuses struct {
 	Change events.OperatingStatusesChanged
 }
@@ -149,3 +163,10 @@ func (ActivateLoadBalancer) commandName() string       { return "ActivateLoadBal
 func (FailProvisioning) commandName() string           { return "FailProvisioning" }
 func (RecordLoadBalancerDeleted) commandName() string  { return "RecordLoadBalancerDeleted" }
 func (RecordOperatingStatuses) commandName() string    { return "RecordOperatingStatuses" }
+func (UpdateAmphoraAgentConfig) commandName() string   { return "UpdateAmphoraAgentConfig" }
+func (RecordAmphoraAgentConfigUpdated) commandName() string {
+	return "RecordAmphoraAgentConfigUpdated"
+}
+func (RecordAmphoraAgentConfigFailed) commandName() string {
+	return "RecordAmphoraAgentConfigFailed"
+}

@@ -73,6 +73,12 @@ func Decide(s State, cmd Command) ([]events.Event, error) {
 		return decideLoadBalancerDeleted(s)
 	case RecordOperatingStatuses:
 		return decideOperatingStatuses(s, c)
+	case UpdateAmphoraAgentConfig:
+		return decideUpdateAgentConfig(s, c)
+	case RecordAmphoraAgentConfigUpdated:
+		return decideAgentConfigUpdated(s, c)
+	case RecordAmphoraAgentConfigFailed:
+		return decideAgentConfigFailed(s, c)
 	case nil:
 		return nil, refuse(Invalid, "no command")
 	default:

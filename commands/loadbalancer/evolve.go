@@ -206,6 +206,18 @@ func Evolve(s State, version int64, at time.Time, e events.Event) State {
 		if len(s.FailoverOld) == 0 {
 			s.FailoverOld = nil
 		}
+		s.AgentConfigPending = withoutID(s.AgentConfigPending, ev.AmphoraID)
+
+	case events.AmphoraAgentConfigUpdateRequested:
+		if _, known := s.Amphorae[ev.AmphoraID]; known && !slices.Contains(s.AgentConfigPending, ev.AmphoraID) {
+			s.AgentConfigPending = slices.Sorted(slices.Values(append(slices.Clone(s.AgentConfigPending), ev.AmphoraID)))
+		}
+
+	case events.AmphoraAgentConfigUpdated:
+		s.AgentConfigPending = withoutID(s.AgentConfigPending, ev.AmphoraID)
+
+	case events.AmphoraAgentConfigUpdateFailed:
+		s.AgentConfigPending = withoutID(s.AgentConfigPending, ev.AmphoraID)
 
 	case events.ConfigurationApplied:
 		s.settle(at)
@@ -229,6 +241,7 @@ func Evolve(s State, version int64, at time.Time, e events.Event) State {
 		clear(s.Pools)
 		clear(s.Members)
 		clear(s.HealthMonitors)
+		s.AgentConfigPending = nil
 		s.endChange()
 
 	case events.OperatingStatusesChanged:
@@ -241,6 +254,16 @@ func Evolve(s State, version int64, at time.Time, e events.Event) State {
 		applyOperating(s.HealthMonitors, ev.HealthMonitors, at)
 	}
 	return s
+}
+
+// withoutID returns ids without id, nil when empty; ids is not modified
+// (states share it with their clones until Clone copies it).
+func withoutID(ids []string, id string) []string {
+	out := slices.DeleteFunc(slices.Clone(ids), func(x string) bool { return x == id })
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // derefEvent accepts pointers to payloads as well as values.

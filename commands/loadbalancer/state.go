@@ -70,6 +70,11 @@ type State struct {
 	// LoadBalancerUpdated: the pending change is UpdateLoadBalancer (the
 	// LB's own spec changed). Cleared when the change settles.
 	LoadBalancerUpdated bool
+
+	// AgentConfigPending are the amphorae (sorted ids) whose agent
+	// configuration push was requested and has no outcome yet. Independent
+	// of Operation: it locks nothing and changes no status.
+	AgentConfigPending []string
 }
 
 // NewState returns the empty state of a load balancer that does not exist.
@@ -170,6 +175,7 @@ func (s State) Clone() State {
 		c.PendingTargets = map[string]bool{}
 	}
 	c.FailoverOld = slices.Clone(s.FailoverOld)
+	c.AgentConfigPending = slices.Clone(s.AgentConfigPending)
 	if s.LoadBalancer.UpdatedAt != nil {
 		t := *s.LoadBalancer.UpdatedAt
 		c.LoadBalancer.UpdatedAt = &t
