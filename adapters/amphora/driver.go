@@ -12,6 +12,7 @@ package amphora
 
 import (
 	"context"
+	"time"
 
 	"github.com/octavia-es/octavia-es/events"
 )
@@ -63,4 +64,23 @@ type Driver interface {
 	// GetInfo asks the amphora's agent about itself; it is how a caller
 	// waits for a booted amphora to answer.
 	GetInfo(ctx context.Context, amp events.Amphora) (Info, error)
+}
+
+// AgentConfig is the part of an amphora agent's configuration the
+// controller owns (Octavia's amphora-agent.conf rendered from
+// [health_manager]): where heartbeats go, how often, and their HMAC key.
+// What an operator changes by editing the controller's configuration and
+// restarting it; UpdateAgentConfig pushes it to running amphorae.
+type AgentConfig struct {
+	HeartbeatTargets  []string // host:port of every health manager
+	HeartbeatInterval time.Duration
+	HeartbeatKey      string
+}
+
+// AgentConfigurer is the optional capability of a driver whose amphorae
+// take a new agent configuration while running (Octavia's
+// update_amphora_agent_config). The agent validates it, keeps it for its
+// next start and applies what it can at once.
+type AgentConfigurer interface {
+	UpdateAgentConfig(ctx context.Context, amp events.Amphora, cfg AgentConfig) error
 }

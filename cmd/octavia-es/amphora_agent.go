@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"gopkg.in/yaml.v3"
 
@@ -57,6 +58,11 @@ func loadAgentConfig(path string) (agent.Config, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return agent.Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	// PUT /1.0/config rewrites the file: name it whatever the agent's
+	// working directory.
+	if cfg.File, err = filepath.Abs(path); err != nil {
+		return agent.Config{}, err
 	}
 	return cfg, nil
 }

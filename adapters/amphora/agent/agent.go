@@ -33,6 +33,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // stops serving and stops every HAProxy it runs before returning.
 func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) error {
 	defer ln.Close()
+	asFiled := cfg // what agent.yaml holds: PUT /1.0/config rewrites it
 	cfg = cfg.withDefaults()
 	cfg.Listen = ln.Addr().String()
 	if err := cfg.Validate(); err != nil {
@@ -60,26 +61,24 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) e
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	if len(cfg.Heartbeat.Targets) > 0 {
-		sender, err := heartbeat.NewSender(heartbeat.SenderConfig{
-			AmphoraID: cfg.AmphoraID, Targets: cfg.Heartbeat.Targets,
-			Interval: cfg.Heartbeat.Interval, Key: []byte(cfg.Heartbeat.Key),
-		}, mg.heartbeat, log)
-		if err != nil {
-			return fmt.Errorf("amphora agent: %w", err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := sender.Run(ctx); err != nil {
-				log.Error("heartbeats stopped", "err", err)
-			}
-		}()
+	// Always running, silent without targets: PUT /1.0/config may give it
+	// some.
+	sender, err := heartbeat.NewSender(senderConfig(cfg), mg.heartbeat, log)
+	if err != nil {
+		return fmt.Errorf("amphora agent: %w", err)
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := sender.Run(ctx); err != nil {
+			log.Error("heartbeats stopped", "err", err)
+		}
+	}()
 
 	a := &api{
 		mg: mg, info: newInfoSource(cfg.AmphoraID, cfg.BaseDir, hap.version),
 		vips: &vipRecord{path: filepath.Join(cfg.BaseDir, "vips.json")}, ampID: cfg.AmphoraID, log: log,
+		conf: &liveConfig{file: asFiled, listen: cfg.Listen, sender: sender},
 	}
 	srv := &http.Server{
 		Handler:           a.routes(),

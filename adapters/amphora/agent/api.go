@@ -35,6 +35,8 @@ const maxConfigSize = 8 << 20
 //	PUT    /1.0/loadbalancer/{lb_id}/{start|stop|reload}
 //	DELETE /1.0/loadbalancer/{lb_id}                  (also DELETE /1.0/listeners/{lb_id}, Octavia's 1.0 client path)
 //	POST   /1.0/plug/vip/{vip}                        (PUT too) check the VIP is bindable, record it
+//	PUT    /1.0/config                                the controller's part of agent.yaml (ConfigUpdate):
+//	                                                  written, heartbeats changed live (202; 400 invalid)
 //
 // Errors are Octavia's: {"message", "details"} from the handlers,
 // {"error", "http_code"} for unknown routes and methods.
@@ -44,6 +46,7 @@ type api struct {
 	vips  *vipRecord
 	ampID string
 	log   *slog.Logger
+	conf  *liveConfig
 }
 
 func (a *api) routes() http.Handler {
@@ -66,6 +69,7 @@ func (a *api) routes() http.Handler {
 		r.Delete("/listeners/{a}", a.deleteLB)
 		r.Post("/plug/vip/{vip}", a.plugVIP)
 		r.Put("/plug/vip/{vip}", a.plugVIP)
+		r.Put("/config", a.updateConfig)
 	})
 	return r
 }
@@ -204,6 +208,31 @@ func (a *api) plugVIP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]string{
 		"message": "OK", "details": fmt.Sprintf("VIP %s plugged on interface %s", vip, iface),
 	})
+}
+
+// updateConfig is Octavia's upload_config: rewrite the agent's
+// configuration file and apply what can change at once (the heartbeats;
+// HAProxy keeps running untouched).
+func (a *api) updateConfig(w http.ResponseWriter, r *http.Request) {
+	const failed = "Unable to update amphora-agent configuration."
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxConfigUpdate))
+	if err != nil {
+		writeMessage(w, http.StatusBadRequest, failed, "configuration unreadable or larger than 64 KiB")
+		return
+	}
+	err = a.conf.update(body)
+	var bad *badUpdateError
+	switch {
+	case errors.As(err, &bad):
+		writeMessage(w, http.StatusBadRequest, failed, bad.msg)
+		return
+	case err != nil:
+		a.log.Error("update agent configuration", "err", err)
+		writeMessage(w, http.StatusInternalServerError, failed, err.Error())
+		return
+	}
+	a.log.Info("agent configuration updated", "heartbeat_targets", a.conf.heartbeatTargets())
+	writeJSON(w, http.StatusAccepted, map[string]string{"message": "OK"})
 }
 
 // fail maps a manager error to Octavia's answers.

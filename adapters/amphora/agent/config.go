@@ -26,6 +26,11 @@ type Config struct {
 	// HAProxyBinary is the haproxy executable (default "haproxy" on PATH).
 	HAProxyBinary string          `yaml:"haproxy_binary"`
 	Heartbeat     HeartbeatConfig `yaml:"heartbeat"`
+
+	// File is the path this configuration was read from (not a key of
+	// it): PUT /1.0/config rewrites it, so a change outlives a restart.
+	// "" = PUT /1.0/config is refused.
+	File string `yaml:"-"`
 }
 
 // TLSConfig: the agent's server certificate (issued by the controller CA at

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/octavia-es/octavia-es/adapters/amphora/heartbeat"
 	"github.com/octavia-es/octavia-es/adapters/certificates/local"
 )
@@ -122,6 +124,15 @@ func startAgent(t *testing.T, base string, p pki, targets []string) *runningAgen
 		AmphoraID: testAmp, Listen: ln.Addr().String(), BaseDir: filepath.Join(base, "lbs"),
 		TLS:       TLSConfig{CertFile: p.certFile, KeyFile: p.keyFile, ClientCAFile: p.caFile},
 		Heartbeat: HeartbeatConfig{Targets: targets, Interval: 100 * time.Millisecond, Key: testKey},
+		File:      filepath.Join(base, "agent.yaml"),
+	}
+	// As the local compute driver writes it (PUT /1.0/config rewrites it).
+	raw, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.File, raw, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -274,8 +285,14 @@ type heartbeats struct {
 
 func startHeartbeats(t *testing.T) *heartbeats {
 	t.Helper()
+	return startHeartbeatsKey(t, testKey)
+}
+
+// startHeartbeatsKey is a receiver checking HMACs with key.
+func startHeartbeatsKey(t *testing.T, key string) *heartbeats {
+	t.Helper()
 	h := &heartbeats{}
-	r, err := heartbeat.NewReceiver("127.0.0.1:0", []byte(testKey), func(_ context.Context, m heartbeat.Message, _ netip.AddrPort) {
+	r, err := heartbeat.NewReceiver("127.0.0.1:0", []byte(key), func(_ context.Context, m heartbeat.Message, _ netip.AddrPort) {
 		h.mu.Lock()
 		h.msgs = append(h.msgs, m)
 		h.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -28,36 +29,88 @@ type BuildFunc func(ctx context.Context) (Message, error)
 // Sender is the amphora side: every Interval it builds a message, signs it
 // and sends it to every target. Unlike Octavia's agent (one target per
 // interval, round robin) it sends to all of them, so any health manager
-// sees every heartbeat.
+// sees every heartbeat. Update changes targets, interval and key while it
+// runs, keeping its boot id and sequence (receivers see one run).
 type Sender struct {
-	cfg     SenderConfig
-	build   BuildFunc
-	log     *slog.Logger
-	targets []netip.AddrPort
-	bootID  string
-	lastSeq uint64
+	amphoraID string
+	build     BuildFunc
+	log       *slog.Logger
+	bootID    string
+	lastSeq   uint64 // Run's goroutine only
+
+	mu       sync.Mutex
+	cfg      SenderConfig
+	targets  []netip.AddrPort
+	reconfig chan struct{} // a pending Update, for Run
 }
 
-// NewSender resolves the targets and returns a sender.
+// NewSender resolves the targets and returns a sender. Without targets it
+// sends nothing until an Update gives it some.
 func NewSender(cfg SenderConfig, build BuildFunc, log *slog.Logger) (*Sender, error) {
 	if cfg.AmphoraID == "" {
 		return nil, errors.New("heartbeat: sender without an amphora id")
 	}
-	if len(cfg.Key) == 0 {
+	targets, err := checkSenderConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Sender{
+		amphoraID: cfg.AmphoraID, build: build, log: log, bootID: newBootID(),
+		cfg: cfg, targets: targets, reconfig: make(chan struct{}, 1),
+	}, nil
+}
+
+// CheckSenderConfig reports what Update would refuse in cfg (its
+// AmphoraID aside), without changing anything.
+func CheckSenderConfig(cfg SenderConfig) error {
+	_, err := checkSenderConfig(cfg)
+	return err
+}
+
+func checkSenderConfig(cfg SenderConfig) ([]netip.AddrPort, error) {
+	if len(cfg.Targets) > 0 && len(cfg.Key) == 0 {
 		return nil, errors.New("heartbeat: empty HMAC key")
 	}
 	if cfg.Interval <= 0 {
 		return nil, fmt.Errorf("heartbeat: interval %v must be positive", cfg.Interval)
 	}
-	s := &Sender{cfg: cfg, build: build, log: log, bootID: newBootID()}
+	targets := make([]netip.AddrPort, 0, len(cfg.Targets))
 	for _, t := range cfg.Targets {
 		ua, err := net.ResolveUDPAddr("udp", t)
 		if err != nil {
 			return nil, fmt.Errorf("heartbeat: target %q: %w", t, err)
 		}
-		s.targets = append(s.targets, ua.AddrPort())
+		targets = append(targets, ua.AddrPort())
 	}
-	return s, nil
+	return targets, nil
+}
+
+// Update replaces the targets, interval and key; cfg.AmphoraID, if set,
+// must be the sender's. A running sender sends with the new settings at
+// once and then every new interval. An invalid cfg changes nothing.
+func (s *Sender) Update(cfg SenderConfig) error {
+	if cfg.AmphoraID != "" && cfg.AmphoraID != s.amphoraID {
+		return fmt.Errorf("heartbeat: sender of amphora %s cannot send as %s", s.amphoraID, cfg.AmphoraID)
+	}
+	cfg.AmphoraID = s.amphoraID
+	targets, err := checkSenderConfig(cfg)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.cfg, s.targets = cfg, targets
+	s.mu.Unlock()
+	select {
+	case s.reconfig <- struct{}{}:
+	default: // one already pending: Run reads the latest settings
+	}
+	return nil
+}
+
+func (s *Sender) settings() (SenderConfig, []netip.AddrPort) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg, s.targets
 }
 
 func newBootID() string {
@@ -73,7 +126,8 @@ func (s *Sender) Run(ctx context.Context) error {
 		return fmt.Errorf("heartbeat: sender socket: %w", err)
 	}
 	defer conn.Close()
-	t := time.NewTicker(s.cfg.Interval)
+	cfg, _ := s.settings()
+	t := time.NewTicker(cfg.Interval)
 	defer t.Stop()
 	for {
 		s.sendOnce(ctx, conn, time.Now())
@@ -81,25 +135,32 @@ func (s *Sender) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-s.reconfig:
+			cfg, _ := s.settings()
+			t.Reset(cfg.Interval)
 		}
 	}
 }
 
 func (s *Sender) sendOnce(ctx context.Context, conn *net.UDPConn, now time.Time) {
+	cfg, targets := s.settings()
+	if len(targets) == 0 {
+		return // nowhere to send: don't read the stats for nothing
+	}
 	m, err := s.build(ctx)
 	if err != nil {
 		// As Octavia's health daemon: skip this beat, the next may succeed.
 		s.log.Warn("heartbeat skipped", "err", err)
 		return
 	}
-	m.AmphoraID, m.Version, m.BootID = s.cfg.AmphoraID, Version, s.bootID
+	m.AmphoraID, m.Version, m.BootID = s.amphoraID, Version, s.bootID
 	m.Seq = s.nextSeq(now)
-	b, err := Encode(m, s.cfg.Key)
+	b, err := Encode(m, cfg.Key)
 	if err != nil {
 		s.log.Error("heartbeat not encoded", "err", err)
 		return
 	}
-	for _, t := range s.targets {
+	for _, t := range targets {
 		if _, err := conn.WriteToUDPAddrPort(b, t); err != nil {
 			// Expected while the network comes up; failover covers the rest.
 			s.log.Debug("heartbeat not sent", "target", t, "err", err)

@@ -13,13 +13,18 @@ import (
 	"github.com/octavia-es/octavia-es/events"
 )
 
-var _ amphora.Driver = (*Driver)(nil)
+var (
+	_ amphora.Driver          = (*Driver)(nil)
+	_ amphora.AgentConfigurer = (*Driver)(nil)
+)
 
 // Operation names, as FailOn and Calls spell them.
 const (
 	OpUpdateConfig = "amphora.update_config"
 	OpPlugVIP      = "amphora.plug_vip"
 	OpGetInfo      = "amphora.get_info"
+	// OpUpdateAgentConfig is UpdateAgentConfig.
+	OpUpdateAgentConfig = "amphora.update_agent_config"
 )
 
 // Config configures the noop amphora driver.
@@ -35,15 +40,16 @@ type Driver struct {
 	mu      sync.Mutex
 	configs map[string]amphora.Config // amphora id -> configuration running
 	vips    map[string]amphora.VIP    // amphora id -> VIP plugged
+	agents  map[string]amphora.AgentConfig
 }
 
 // New returns a noop amphora driver.
 func New(cfg Config) (*Driver, error) {
-	rec, err := noopkit.New("amphora", []string{"update_config", "plug_vip", "get_info"}, cfg.Faults)
+	rec, err := noopkit.New("amphora", []string{"update_config", "plug_vip", "get_info", "update_agent_config"}, cfg.Faults)
 	if err != nil {
 		return nil, err
 	}
-	return &Driver{rec: rec, configs: map[string]amphora.Config{}, vips: map[string]amphora.VIP{}}, nil
+	return &Driver{rec: rec, configs: map[string]amphora.Config{}, vips: map[string]amphora.VIP{}, agents: map[string]amphora.AgentConfig{}}, nil
 }
 
 // UpdateConfig implements amphora.Driver.
@@ -78,6 +84,26 @@ func (d *Driver) GetInfo(ctx context.Context, amp events.Amphora) (amphora.Info,
 		return amphora.Info{}, err
 	}
 	return amphora.Info{Hostname: "amphora-" + amp.ID, HAProxyVersion: "noop", APIVersion: "1.0"}, nil
+}
+
+// UpdateAgentConfig implements amphora.AgentConfigurer: it remembers cfg.
+func (d *Driver) UpdateAgentConfig(ctx context.Context, amp events.Amphora, cfg amphora.AgentConfig) error {
+	if err := d.rec.Do(ctx, "update_agent_config", fmt.Sprintf("amphora=%s targets=%v interval=%s",
+		amp.ID, cfg.HeartbeatTargets, cfg.HeartbeatInterval)); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.agents[amp.ID] = cfg
+	return nil
+}
+
+// AgentConfig returns the agent configuration last pushed to an amphora.
+func (d *Driver) AgentConfig(amphoraID string) (amphora.AgentConfig, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c, ok := d.agents[amphoraID]
+	return c, ok
 }
 
 // Running returns the configuration an amphora was last given.

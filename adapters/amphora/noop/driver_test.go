@@ -3,7 +3,9 @@ package noop
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/octavia-es/octavia-es/adapters/amphora"
 	"github.com/octavia-es/octavia-es/adapters/amphora/amphoratest"
@@ -55,6 +57,36 @@ func TestFailOnConfig(t *testing.T) {
 		t.Fatal("a failed PlugVIP was remembered")
 	}
 	if d.Count(OpPlugVIP) != 1 || d.Count(OpUpdateConfig) != 0 {
+		t.Fatalf("calls = %+v", d.Calls())
+	}
+}
+
+func TestUpdateAgentConfig(t *testing.T) {
+	d, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	amp := events.Amphora{ID: "amp-1"}
+	if _, ok := d.AgentConfig("amp-1"); ok {
+		t.Fatal("an agent configuration before any push")
+	}
+	want := amphora.AgentConfig{HeartbeatTargets: []string{"127.0.0.1:5555"}, HeartbeatInterval: time.Second, HeartbeatKey: "k"}
+	if err := d.UpdateAgentConfig(ctx, amp, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := d.AgentConfig("amp-1"); !ok || !reflect.DeepEqual(got, want) {
+		t.Fatalf("agent config = %+v (%v), want %+v", got, ok, want)
+	}
+	d.FailNext(OpUpdateAgentConfig, 1, nil)
+	other := amphora.AgentConfig{HeartbeatInterval: 2 * time.Second}
+	if err := d.UpdateAgentConfig(ctx, amp, other); !errors.Is(err, noopkit.ErrInjected) {
+		t.Fatalf("err = %v, want ErrInjected", err)
+	}
+	if got, _ := d.AgentConfig("amp-1"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("a failed push changed the configuration to %+v", got)
+	}
+	if d.Count(OpUpdateAgentConfig) != 2 {
 		t.Fatalf("calls = %+v", d.Calls())
 	}
 }

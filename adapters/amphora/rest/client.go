@@ -103,6 +103,11 @@ func (c *client) plugVIP(ctx context.Context, vip string, netInfo map[string]any
 	return err
 }
 
+func (c *client) updateAgentConfig(ctx context.Context, body []byte) error {
+	_, _, err := c.do(ctx, "update agent configuration", http.MethodPut, "config", body, "application/yaml", http.StatusAccepted, nil)
+	return err
+}
+
 // maxAnswer bounds what the driver reads from an agent.
 const maxAnswer = 1 << 20
 

@@ -18,13 +18,18 @@ import (
 	"sync"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/octavia-es/octavia-es/adapters/amphora"
 	"github.com/octavia-es/octavia-es/adapters/amphora/agent"
 	"github.com/octavia-es/octavia-es/adapters/amphora/haproxy"
 	"github.com/octavia-es/octavia-es/events"
 )
 
-var _ amphora.Driver = (*Driver)(nil)
+var (
+	_ amphora.Driver          = (*Driver)(nil)
+	_ amphora.AgentConfigurer = (*Driver)(nil)
+)
 
 // Defaults.
 const (
@@ -177,6 +182,24 @@ func (d *Driver) GetInfo(ctx context.Context, amp events.Amphora) (amphora.Info,
 	}
 	d.rememberBase(amp.ID, info.BasePath)
 	return amphora.Info{Hostname: info.Hostname, HAProxyVersion: info.HAProxyVersion, APIVersion: info.APIVersion}, nil
+}
+
+// UpdateAgentConfig implements amphora.AgentConfigurer (Octavia's
+// update_amphora_agent_config): PUT /1.0/config with the heartbeat
+// section of the agent's configuration; the agent rewrites its agent.yaml
+// and applies it at once.
+func (d *Driver) UpdateAgentConfig(ctx context.Context, amp events.Amphora, cfg amphora.AgentConfig) error {
+	c, err := d.client(amp)
+	if err != nil {
+		return err
+	}
+	body, err := yaml.Marshal(agent.ConfigUpdate{AmphoraID: amp.ID, Heartbeat: &agent.HeartbeatConfig{
+		Targets: cfg.HeartbeatTargets, Interval: cfg.HeartbeatInterval, Key: cfg.HeartbeatKey,
+	}})
+	if err != nil {
+		return fmt.Errorf("amphora %s: agent configuration: %w", amp.ID, err)
+	}
+	return c.updateAgentConfig(ctx, body)
 }
 
 // basePath is where the agent keeps its files, asked once per amphora.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/octavia-es/octavia-es/adapters/amphora/agent"
 	"github.com/octavia-es/octavia-es/adapters/amphora/amphoratest"
 	"github.com/octavia-es/octavia-es/adapters/amphora/haproxy"
+	"github.com/octavia-es/octavia-es/adapters/amphora/heartbeat"
 	"github.com/octavia-es/octavia-es/adapters/certificates/local"
 	"github.com/octavia-es/octavia-es/events"
 )
@@ -98,7 +100,8 @@ func (c controller) bootAmphora(t *testing.T, ampID string) (events.Amphora, str
 	}
 	cfg := agent.Config{
 		AmphoraID: ampID, BaseDir: filepath.Join(dir, "haproxy"),
-		TLS: agent.TLSConfig{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem"), ClientCAFile: filepath.Join(dir, "ca.pem")},
+		TLS:  agent.TLSConfig{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem"), ClientCAFile: filepath.Join(dir, "ca.pem")},
+		File: filepath.Join(dir, "agent.yaml"),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -304,5 +307,51 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := New(Options{Render: c.drv.opts.Render}); err == nil {
 		t.Fatal("New without TLS material")
+	}
+}
+
+// UpdateAgentConfig: the agent takes the heartbeat settings at once and
+// keeps them in its agent.yaml; what it refuses is an *AgentError.
+func TestUpdateAgentConfig(t *testing.T) {
+	requireHAProxy(t)
+	c := newController(t)
+	amp, base := c.bootAmphora(t, "6c7d8e9f-0000-4000-8000-0000000000f4")
+	ctx := context.Background()
+	got := make(chan heartbeat.Message, 64)
+	r, err := heartbeat.NewReceiver("127.0.0.1:0", []byte("k1"), func(_ context.Context, m heartbeat.Message, _ netip.AddrPort) {
+		select {
+		case got <- m:
+		default:
+		}
+	}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = r.Run(rctx) }()
+
+	err = c.drv.UpdateAgentConfig(ctx, amp, amphora.AgentConfig{HeartbeatTargets: []string{r.Addr().String()}})
+	var ae *AgentError
+	if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || !strings.Contains(ae.Details, "heartbeat.key") {
+		t.Fatalf("targets without a key: %v, want the agent's 400", err)
+	}
+	want := amphora.AgentConfig{HeartbeatTargets: []string{r.Addr().String()}, HeartbeatInterval: 30 * time.Millisecond, HeartbeatKey: "k1"}
+	if err := c.drv.UpdateAgentConfig(ctx, amp, want); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		select {
+		case m := <-got:
+			if m.AmphoraID != amp.ID {
+				t.Fatalf("heartbeat from %s", m.AmphoraID)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no heartbeat after the update")
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(filepath.Dir(base), "agent.yaml"))
+	if err != nil || !strings.Contains(string(raw), "interval: 30ms") || !strings.Contains(string(raw), r.Addr().String()) {
+		t.Fatalf("agent.yaml = %s (%v)", raw, err)
 	}
 }
