@@ -26,6 +26,16 @@
 //	failover   no new amphora          boot_amphora            as create (the old amphora's role)    RecordAmphoraBooted
 //	failover   old amphorae left       delete_old_amphorae     compute.DeleteAmphora each            RecordAmphoraDeleted each
 //	failover   only new amphorae       configure_and_activate  as create                             ActivateLoadBalancer
+//	(none)     agent config requested  update_agent_config     amphora.AgentConfigurer each          RecordAmphoraAgentConfigUpdated/Failed each
+//
+// An agent configuration update (PUT /v2/octavia/amphorae/{id}/config) is
+// not an operation: it locks nothing and waits for a running operation to
+// end. It pushes Config.AgentConfig; a push that still fails after its
+// retries (or a driver without the capability) is recorded as
+// RecordAmphoraAgentConfigFailed with the reason, nothing compensated and
+// no status changed. A request in flight when the process stops is not
+// resumed at start-up (Resume is given the load balancers in PENDING_*): it
+// runs with the next event of that load balancer.
 //
 // A failover deletes the failed amphora before the replacement takes the VIP,
 // as Octavia's failover flow does (both cannot hold one address). New

@@ -25,6 +25,9 @@ const (
 	ReleaseVIP           StepKind = "release_vip"
 	RecordDeleted        StepKind = "record_deleted"
 	DeleteOldAmphorae    StepKind = "delete_old_amphorae"
+	// UpdateAgentConfig pushes the agent configuration to the amphorae
+	// an operator asked it for; it runs when no operation is under way.
+	UpdateAgentConfig StepKind = "update_agent_config"
 )
 
 // Operations, as State.Operation spells them.
@@ -112,8 +115,13 @@ func Next(s loadbalancer.State) Step {
 		default:
 			step.Kind, step.Amphorae = ConfigureAndActivate, fresh
 		}
+	case "":
+		if len(s.AgentConfigPending) == 0 {
+			return Step{}
+		}
+		step.Kind, step.Amphorae = UpdateAgentConfig, slices.Clone(s.AgentConfigPending)
 	default:
-		return Step{} // idle, or an operation this version does not know
+		return Step{} // an operation this version does not know
 	}
 	return step
 }

@@ -48,6 +48,10 @@ type Config struct {
 	MaxConcurrent int
 	// MaxSteps guards against a step that records no progress. Default 64.
 	MaxSteps int
+	// AgentConfig is what an amphora agent configuration update pushes
+	// (Octavia renders it from [health_manager] when it pushes): the
+	// controller's current heartbeat targets, interval and key.
+	AgentConfig amphora.AgentConfig
 }
 
 func (c *Config) setDefaults() {
@@ -189,6 +193,8 @@ var outcomes = map[string]bool{
 	events.LoadBalancerProvisioningFailed{}.EventType(): true,
 	events.LoadBalancerDeleted{}.EventType():            true,
 	events.OperatingStatusesChanged{}.EventType():       true,
+	events.AmphoraAgentConfigUpdated{}.EventType():      true,
+	events.AmphoraAgentConfigUpdateFailed{}.EventType(): true,
 }
 
 // Triggers reports whether an event of this type may start saga work.

@@ -34,6 +34,8 @@ func (p *Provisioner) run(ctx context.Context, s loadbalancer.State, step Step, 
 		return p.releaseVIP(ctx, s, md)
 	case RecordDeleted:
 		return p.record(ctx, s, loadbalancer.RecordLoadBalancerDeleted{}, md)
+	case UpdateAgentConfig:
+		return p.updateAgentConfig(ctx, s, step.Amphorae, md, log)
 	}
 	return s, fmt.Errorf("sagas: unknown step %q", step.Kind)
 }
@@ -199,6 +201,37 @@ func (p *Provisioner) deleteAmphorae(ctx context.Context, s loadbalancer.State, 
 			r = fmt.Sprintf("%s: %v; compute instance %s abandoned", reason, failed, amp.ComputeID)
 		}
 		if s, err = p.record(ctx, s, loadbalancer.RecordAmphoraDeleted{AmphoraID: id, Reason: r}, md); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// updateAgentConfig pushes the controller's agent configuration to each
+// amphora and records the outcome of each. A failed push is recorded with
+// its reason (no status changes: the agent keeps its previous
+// configuration) and is not compensated; the next amphora is still tried.
+func (p *Provisioner) updateAgentConfig(ctx context.Context, s loadbalancer.State, ids []string, md events.Metadata, log *slog.Logger) (loadbalancer.State, error) {
+	conf, ok := p.d.Amphora.(amphora.AgentConfigurer)
+	for _, id := range ids {
+		amp := s.Amphorae[id]
+		var cmd loadbalancer.Command = loadbalancer.RecordAmphoraAgentConfigUpdated{AmphoraID: id}
+		if !ok {
+			// As Octavia's AmpDriverNotImplementedError, but recorded.
+			cmd = loadbalancer.RecordAmphoraAgentConfigFailed{AmphoraID: id,
+				Reason: fmt.Sprintf("amphora driver %s cannot update an agent's configuration", p.d.AmphoraName)}
+		} else if err := p.try(ctx, "amphora.update_agent_config", func(ctx context.Context) error {
+			return conf.UpdateAgentConfig(ctx, amp, p.cfg.AgentConfig)
+		}); err != nil {
+			var failed *stepFailure
+			if !errors.As(err, &failed) {
+				return s, err // ctx ended: left pending for a redelivery or Resume
+			}
+			log.WarnContext(ctx, "amphora agent configuration not updated", "amphora_id", id, "error", failed.Err)
+			cmd = loadbalancer.RecordAmphoraAgentConfigFailed{AmphoraID: id, Reason: failed.Error()}
+		}
+		var err error
+		if s, err = p.record(ctx, s, cmd, md); err != nil {
 			return s, err
 		}
 	}

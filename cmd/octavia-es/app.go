@@ -75,7 +75,10 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 	a.prov, err = sagas.NewProvisioner(commands, sagas.Drivers{
 		Network: a.drivers.network, Compute: a.drivers.compute, Amphora: a.drivers.amphora,
 		NetworkName: cfg.Drivers.Network, ComputeName: cfg.Drivers.Compute, AmphoraName: cfg.Drivers.Amphora,
-	}, sagas.Config{StepAttempts: cfg.Sagas.StepAttempts, StepBackoff: cfg.Sagas.StepBackoff}, log.With("component", "sagas"))
+	}, sagas.Config{
+		StepAttempts: cfg.Sagas.StepAttempts, StepBackoff: cfg.Sagas.StepBackoff,
+		AgentConfig: a.drivers.agentConfig,
+	}, log.With("component", "sagas"))
 	if err != nil {
 		return nil, fmt.Errorf("sagas: %w", err)
 	}

@@ -46,7 +46,10 @@ type drivers struct {
 	// heartbeats: the amphorae send heartbeats, so the health manager runs.
 	heartbeats   bool
 	heartbeatKey []byte
-	close        func()
+	// agentConfig is the agents' heartbeat settings: written at boot,
+	// pushed again by PUT /v2/octavia/amphorae/{id}/config.
+	agentConfig amphora.AgentConfig
+	close       func()
 }
 
 const certValidity = 2 * 365 * 24 * time.Hour
@@ -98,14 +101,19 @@ func openDrivers(ctx context.Context, cfg Config, log *slog.Logger) (d drivers, 
 	if baseDir == "" {
 		baseDir = filepath.Join(cfg.DataDir, "amphorae")
 	}
+	d.agentConfig = amphora.AgentConfig{
+		HeartbeatTargets:  []string{cfg.HealthManager.Listen},
+		HeartbeatInterval: cfg.HealthManager.HeartbeatInterval,
+		HeartbeatKey:      string(d.heartbeatKey),
+	}
 	comp, err := computelocal.New(computelocal.Config{
 		BaseDir:       baseDir,
 		HAProxyBinary: cfg.Amphora.HAProxyBinary,
 		BootTimeout:   cfg.Amphora.BootTimeout,
 		Heartbeat: agent.HeartbeatConfig{
-			Targets:  []string{cfg.HealthManager.Listen},
-			Interval: cfg.HealthManager.HeartbeatInterval,
-			Key:      string(d.heartbeatKey),
+			Targets:  d.agentConfig.HeartbeatTargets,
+			Interval: d.agentConfig.HeartbeatInterval,
+			Key:      d.agentConfig.HeartbeatKey,
 		},
 	}, computelocal.Deps{CA: ca, ClientCert: &client, Log: log.With("component", "compute")})
 	if err != nil {

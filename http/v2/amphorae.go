@@ -21,6 +21,7 @@ func (a *API) amphoraRoutes(r chi.Router) {
 	r.Get("/{id}", a.getAmphora)
 	r.Get("/{id}/stats", a.amphoraStats)
 	r.Put("/{id}/failover", a.failoverAmphora)
+	r.Put("/{id}/config", a.configureAmphora)
 }
 
 func adminOnly(next http.Handler) http.Handler {
@@ -81,6 +82,25 @@ func (a *API) failoverAmphora(w http.ResponseWriter, r *http.Request) {
 	}
 	if ferr == nil {
 		_, ferr = a.execute(ctx, *amp.LoadBalancerID, loadbalancer.FailoverLoadBalancer{})
+	}
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	noContent(w, http.StatusAccepted)
+}
+
+// configureAmphora is Octavia's AmphoraUpdateController: the worker pushes
+// the agent configuration asynchronously; the request is recorded on the
+// load balancer's stream without locking it (any provisioning status).
+func (a *API) configureAmphora(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	amp, ferr := a.readAmphora(ctx, chi.URLParam(r, "id"))
+	if ferr == nil && amp.LoadBalancerID == nil {
+		ferr = fault.NotFound(resAmphora, amp.ID)
+	}
+	if ferr == nil {
+		_, ferr = a.execute(ctx, *amp.LoadBalancerID, loadbalancer.UpdateAmphoraAgentConfig{AmphoraID: amp.ID})
 	}
 	if ferr != nil {
 		fault.Write(w, ferr)

@@ -39,4 +39,20 @@ func TestAmphoraAdminAPI(t *testing.T) {
 	} else if _, ok := c.Command.(loadbalancer.FailoverLoadBalancer); !ok {
 		t.Fatalf("issued %T", c.Command)
 	}
+
+	// config: recorded on the amphora's load balancer, 202 without a body.
+	if r = e.do(http.MethodPut, "/v2/octavia/amphorae/"+amp+"/config", ""); r.Code != http.StatusAccepted || r.Body.Len() != 0 {
+		t.Fatalf("config: %d %q", r.Code, r.Body)
+	}
+	if c := e.cmds.LastCall(); c.LoadBalancerID != lbID || c.Command != (loadbalancer.UpdateAmphoraAgentConfig{AmphoraID: amp}) {
+		t.Fatalf("config issued %+v", c)
+	}
+	calls := e.cmds.CallCount()
+	e.do(http.MethodPut, "/v2/octavia/amphorae/nope/config", "").expectFault(http.StatusNotFound, "Amphora nope not found.")
+	spare := "5b1c2d3e-0000-4000-8000-00000000abcd" // no load balancer
+	e.read.Amphorae[spare] = projections.AmphoraView{ID: spare, Status: "READY"}
+	e.do(http.MethodPut, "/v2/octavia/amphorae/"+spare+"/config", "").expectFault(http.StatusNotFound, "Amphora "+spare+" not found.")
+	if e.cmds.CallCount() != calls {
+		t.Fatal("a refused config request issued a command")
+	}
 }

@@ -135,6 +135,8 @@ func apply(s loadbalancer.State, cmd loadbalancer.Command) (loadbalancer.State, 
 		s.LoadBalancer.ProvisioningStatus = loadbalancer.PendingDelete
 	case loadbalancer.FailoverLoadBalancer:
 		pending()
+	case loadbalancer.UpdateAmphoraAgentConfig:
+		// Locks nothing: the state is unchanged.
 	case loadbalancer.CreateListener:
 		if c.DefaultPool != nil {
 			return decided(s, c)
