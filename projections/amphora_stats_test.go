@@ -73,8 +73,9 @@ func TestAddListenerStats(t *testing.T) {
 	}
 }
 
-// A file written by schema version 1 is emptied and rebuilt by replay: the
-// checkpoint restarts at 0, the amphorae table exists, the stats survive.
+// A file written by an older schema version (here 2: plain tables, no
+// generations) is emptied and rebuilt by replay: the checkpoint restarts at
+// 0, the tables exist, the stats survive.
 func TestSchemaUpgradeRebuilds(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "read.db")
@@ -93,8 +94,10 @@ func TestSchemaUpgradeRebuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As version 1 left it: no amphorae table.
-	for _, q := range []string{`DROP TABLE amphorae`, `DROP TABLE amphora_stats`, `PRAGMA user_version = 1`} {
+	// As version 2 left it: tables where the views are now.
+	for _, q := range []string{`DROP VIEW load_balancers`, `DROP VIEW amphorae`, `DROP TABLE generations`,
+		`CREATE TABLE load_balancers (id TEXT PRIMARY KEY, doc TEXT)`, `INSERT INTO load_balancers VALUES ('x', '{}')`,
+		`CREATE TABLE amphorae (id TEXT PRIMARY KEY)`, `PRAGMA user_version = 2`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

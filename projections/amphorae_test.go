@@ -43,7 +43,7 @@ func getAmphoraJSON(t *testing.T, rm *ReadModel, id string) string {
 func TestProjectorAmphoraeLifecycle(t *testing.T) {
 	rm := openTest(t)
 	src := newMemSource()
-	startProjector(t, rm, src, func(p *Projector) { p.cache = newGraphCache(1) })
+	startProjector(t, rm, src, func(p *Projector) { p.fold.cache = newGraphCache(1) })
 	noise := func() {
 		src.append(t, "other", events.OperatingStatusesChanged{LoadBalancerID: "other", LoadBalancer: "ONLINE"})
 	}

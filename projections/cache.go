@@ -11,7 +11,7 @@ type graph struct {
 	stream  string
 	version int64 // stream version of the last event folded
 	state   loadbalancer.State
-	written map[rowKey]row // rows as committed; nil = unknown (replace all)
+	written map[rowKey]uint64 // sums of the rows as committed; nil = unknown (replace all)
 	// amphorae holds the times of the state's amphorae (the aggregate keeps
 	// none); nil until the first event is folded.
 	amphorae map[string]AmphoraTimes

@@ -35,7 +35,7 @@ func writeStates(t testing.TB, rm *ReadModel, pos int64, states ...loadbalancer.
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.writeGraph(s.LoadBalancer.Spec.ID, nil, rows); err != nil {
+		if _, err := w.writeGraph(s.LoadBalancer.Spec.ID, nil, rows); err != nil {
 			t.Fatal(err)
 		}
 	}

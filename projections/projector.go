@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 
-	"github.com/octavia-es/octavia-es/commands/loadbalancer"
 	"github.com/octavia-es/octavia-es/events"
 )
 
@@ -29,11 +27,10 @@ const (
 // only place statuses are derived) and keeps the read model's rows equal to
 // the rendered graphs, the checkpoint committed in the same transaction.
 type Projector struct {
-	rm    *ReadModel
-	src   Source
-	reg   *events.Registry
-	log   *slog.Logger
-	cache *graphCache
+	rm   *ReadModel
+	src  Source
+	log  *slog.Logger
+	fold *folder
 
 	commits atomic.Int64 // transactions committed (observed by tests)
 }
@@ -43,7 +40,8 @@ func NewProjector(rm *ReadModel, src Source, reg *events.Registry, log *slog.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Projector{rm: rm, src: src, reg: reg, log: log, cache: newGraphCache(defaultCacheSize)}
+	return &Projector{rm: rm, src: src, log: log,
+		fold: &folder{src: src, reg: reg, cache: newGraphCache(defaultCacheSize), want: allProjections}}
 }
 
 // Run follows the store from the stored checkpoint until ctx ends (it then
@@ -115,143 +113,59 @@ func (p *Projector) Run(ctx context.Context) error {
 // at or below the checkpoint are skipped (idempotent redelivery). On failure
 // the cache is dropped: Evolve updates states in place, so cached states may
 // be ahead of what is committed.
+//
+// A replay may have switched generations since the last commit (the write
+// transaction finds out): the statements are then prepared again for the
+// new tables, the checkpoint re-read (a whole replay may have gone further
+// than this projector), the cache dropped, and the batch applied again.
 func (p *Projector) apply(ctx context.Context, batch []events.Envelope) (err error) {
+	defer func() {
+		if err != nil {
+			p.fold.cache.clear()
+		}
+	}()
+	for {
+		err := p.applyOnce(ctx, batch)
+		if !errors.Is(err, errGenerationChanged) {
+			return err
+		}
+		p.fold.cache.clear()
+		if err := p.rm.switchGeneration(ctx); err != nil {
+			return err
+		}
+		p.log.Info("projector writing to the tables a replay switched to", "generations", p.rm.generations().String())
+	}
+}
+
+func (p *Projector) applyOnce(ctx context.Context, batch []events.Envelope) error {
 	from, err := p.rm.Checkpoint(ctx)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			p.cache.clear()
-		}
-	}()
-
-	last := from
-	var order []string
-	touched := map[string]*graph{}
-	var stop error // an undecodable envelope: commit what precedes it, then stop
-	for _, env := range batch {
-		if env.Position <= last {
-			continue
-		}
-		if !strings.HasPrefix(env.Stream, events.StreamPrefix) {
-			last = env.Position
-			continue
-		}
-		ev, err := p.reg.Decode(env)
-		if err != nil {
-			stop = fmt.Errorf("projections: %s v%d (position %d): %w", env.Stream, env.Version, env.Position, err)
-			break
-		}
-		g, err := p.fold(ctx, env, ev)
-		if err != nil {
-			return err
-		}
-		last = env.Position
-		if _, ok := touched[env.Stream]; !ok {
-			order = append(order, env.Stream)
-		}
-		touched[env.Stream] = g
+	f, err := p.fold.foldBatch(ctx, batch, from)
+	if err != nil {
+		return err
 	}
-	if last == from {
-		return stop
+	if f.last == from {
+		return f.stop
 	}
-
 	w, err := p.rm.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
 	defer w.rollback()
-	next := make(map[string]map[rowKey]row, len(order))
-	for _, stream := range order {
-		g := touched[stream]
-		rows, err := renderGraph(g)
-		if err != nil {
-			return fmt.Errorf("projections: %s: %w", stream, err)
-		}
-		if err := w.writeGraph(strings.TrimPrefix(stream, events.StreamPrefix), g.written, rows); err != nil {
-			return err
-		}
-		next[stream] = rows
+	sums, err := p.fold.write(w, f.graphs)
+	if err != nil {
+		return err
 	}
-	if err := w.setCheckpoint(last); err != nil {
+	if err := w.setCheckpoint(f.last); err != nil {
 		return err
 	}
 	if err := w.commit(); err != nil {
 		return err
 	}
-	for _, stream := range order {
-		g := touched[stream]
-		g.written = next[stream]
-		if g.state.Gone {
-			p.cache.remove(stream) // nothing more will happen to it
-		}
-	}
-	p.rm.advance(last)
+	p.fold.committed(f.graphs, sums)
+	p.rm.advance(f.last)
 	p.commits.Add(1)
-	return stop
-}
-
-// fold returns the graph of env's stream with env applied: from the cache
-// when it holds the version just before env, else reloaded from the store
-// (folding only the versions before env, which later envelopes will bring).
-func (p *Projector) fold(ctx context.Context, env events.Envelope, ev events.Event) (*graph, error) {
-	var err error
-	g, ok := p.cache.get(env.Stream)
-	if !ok || g.version != env.Version-1 {
-		if g, err = p.load(ctx, env.Stream, env.Version); err != nil {
-			return nil, err
-		}
-		p.cache.put(g)
-	}
-	if err := evolve(g, env, ev); err != nil {
-		p.cache.remove(env.Stream)
-		return nil, err
-	}
-	return g, nil
-}
-
-// load folds stream up to (not including) version before.
-func (p *Projector) load(ctx context.Context, stream string, before int64) (*graph, error) {
-	if before <= 1 {
-		// A new stream: nothing to read, and (rows and checkpoint being
-		// committed together) nothing of it is stored yet.
-		return &graph{stream: stream, state: loadbalancer.NewState(), written: map[rowKey]row{}}, nil
-	}
-	envs, err := p.src.ReadStream(ctx, stream, 0)
-	if err != nil {
-		return nil, fmt.Errorf("projections: read %s: %w", stream, err)
-	}
-	g := &graph{stream: stream, state: loadbalancer.NewState()}
-	for _, env := range envs {
-		if env.Version >= before {
-			break
-		}
-		ev, err := p.reg.Decode(env)
-		if err != nil {
-			return nil, fmt.Errorf("projections: %s v%d (position %d): %w", stream, env.Version, env.Position, err)
-		}
-		if err := evolve(g, env, ev); err != nil {
-			return nil, err
-		}
-	}
-	return g, nil
-}
-
-// evolve applies one event, turning a panic of Evolve (a bug) into an error
-// so the projector stops cleanly instead of crashing the process.
-func evolve(g *graph, env events.Envelope, ev events.Event) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("projections: evolve %s v%d (%s): panic: %v", env.Stream, env.Version, env.Type, r)
-		}
-	}()
-	opBefore, oldBefore := g.state.Operation, g.state.FailoverOld
-	g.state = loadbalancer.Evolve(g.state, env.Version, env.Time, ev)
-	g.version = env.Version
-	if g.amphorae == nil {
-		g.amphorae = map[string]AmphoraTimes{}
-	}
-	trackAmphorae(g.amphorae, g.state, env.Time, opBefore, oldBefore)
-	return nil
+	return f.stop
 }

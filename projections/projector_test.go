@@ -372,7 +372,7 @@ func TestProjectorCacheMiss(t *testing.T) {
 	for _, lb := range []string{"a", "b"} {
 		pos = src.append(t, lb, lbCreate(lb, "p"))
 	}
-	startProjector(t, rm, src, func(p *Projector) { p.cache = newGraphCache(1) })
+	startProjector(t, rm, src, func(p *Projector) { p.fold.cache = newGraphCache(1) })
 	waitFor(t, rm, pos)
 	for round := 0; round < 3; round++ {
 		for _, lb := range []string{"a", "b"} {
@@ -491,7 +491,7 @@ func TestProjectorLoadFoldsOnlyEarlierVersions(t *testing.T) {
 	src.append(t, "lb-1", lbCreate("lb-1", "p"))
 	src.append(t, "lb-1", lbActivate("lb-1")...) // versions 2..4
 	p := NewProjector(openTest(t), src, events.NewRegistry(), nil)
-	g, err := p.load(context.Background(), events.StreamFor("lb-1"), 3)
+	g, err := p.fold.load(context.Background(), events.StreamFor("lb-1"), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +501,7 @@ func TestProjectorLoadFoldsOnlyEarlierVersions(t *testing.T) {
 	if !g.state.VipAllocated || len(g.state.Amphorae) != 0 || g.state.LoadBalancer.ProvisioningStatus != loadbalancer.PendingCreate {
 		t.Errorf("state is not the one at version 2: %+v", g.state)
 	}
-	if g, _ := p.load(context.Background(), events.StreamFor("lb-1"), 1); g.version != 0 || g.written == nil || g.state.Exists {
+	if g, _ := p.fold.load(context.Background(), events.StreamFor("lb-1"), 1); g.version != 0 || g.written == nil || g.state.Exists {
 		t.Errorf("a new stream: %+v", g)
 	}
 }

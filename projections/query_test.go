@@ -453,7 +453,11 @@ func TestGraphRewriteDropsVanishedRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.writeGraph(lbID, before, after); err != nil {
+	prev, err := w.writeGraph(lbID, nil, before) // what is stored: the sums of before
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.writeGraph(lbID, prev, after); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.commit(); err != nil {
@@ -476,7 +480,7 @@ func TestGraphRewriteDropsVanishedRows(t *testing.T) {
 	s.Gone = true
 	gone, _ := renderRows(s)
 	w, _ = rm.beginWrite(ctx)
-	if err := w.writeGraph(lbID, nil, gone); err != nil {
+	if _, err := w.writeGraph(lbID, nil, gone); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.commit(); err != nil {

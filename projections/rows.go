@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/octavia-es/octavia-es/commands/loadbalancer"
 )
@@ -58,23 +59,42 @@ type amphoraColumns struct {
 	computeDriver, networkDriver, amphoraDriver string
 }
 
-func (r row) equal(o row) bool {
-	if (r.updatedAt == nil) != (o.updatedAt == nil) || (r.updatedAt != nil && *r.updatedAt != *o.updatedAt) {
-		return false
+// sum is a digest of every column of r, keyed by seed: the projector keeps
+// sums of what it wrote, not the rows, and rewrites a row whose sum
+// changed. The seed is random per process, so a tenant cannot craft two
+// versions of a row with one sum (a collision would skip one update).
+func (r row) sum(seed maphash.Seed) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, s := range [...]string{r.projectID, r.loadBalancerID, r.poolID, r.name, r.provisioning, r.operating,
+		r.createdAt, r.tags, r.doc, r.amp.computeID, r.amp.role, r.amp.lbNetworkIP, r.amp.computeDriver,
+		r.amp.networkDriver, r.amp.amphoraDriver} {
+		_, _ = h.WriteString(s)
+		_ = h.WriteByte(0)
 	}
-	r.updatedAt, o.updatedAt = nil, nil
-	return r == o
+	if r.updatedAt == nil {
+		_ = h.WriteByte(1)
+	} else {
+		_ = h.WriteByte(2)
+		_, _ = h.WriteString(*r.updatedAt)
+	}
+	return h.Sum64()
 }
 
 // renderGraph renders the rows of a graph as the projector stores them: its
-// objects (renderRows) and its amphorae.
-func renderGraph(g *graph) (map[rowKey]row, error) {
-	rows, err := renderRows(g.state)
-	if err != nil {
-		return nil, err
+// objects (renderRows) and its amphorae; only the projections in want.
+func renderGraph(g *graph, want projectionSet) (map[rowKey]row, error) {
+	rows := map[rowKey]row{}
+	if want.has(ProjectionLoadBalancers) || want.has(ProjectionStatus) {
+		var err error
+		if rows, err = renderObjectRows(g.state, want); err != nil {
+			return nil, err
+		}
 	}
-	if err := renderAmphoraRows(rows, g.state, g.amphorae); err != nil {
-		return nil, err
+	if want.has(ProjectionAmphorae) {
+		if err := renderAmphoraRows(rows, g.state, g.amphorae); err != nil {
+			return nil, err
+		}
 	}
 	return rows, nil
 }
@@ -108,6 +128,12 @@ func renderAmphoraRows(rows map[rowKey]row, s loadbalancer.State, times map[stri
 // renderRows renders every visible object of a graph. A graph that was
 // never created or is gone has none.
 func renderRows(s loadbalancer.State) (map[rowKey]row, error) {
+	return renderObjectRows(s, allProjections)
+}
+
+// renderObjectRows renders the objects of a graph (the loadbalancers
+// projection) and its status tree (status), as far as want asks.
+func renderObjectRows(s loadbalancer.State, want projectionSet) (map[rowKey]row, error) {
 	rows := map[rowKey]row{}
 	if !s.Exists || s.Gone {
 		return rows, nil
@@ -130,16 +156,20 @@ func renderRows(s loadbalancer.State) (map[rowKey]row, error) {
 		return nil
 	}
 
+	if want.has(ProjectionStatus) {
+		tree, err := json.Marshal(RenderStatusTree(s))
+		if err != nil {
+			return nil, fmt.Errorf("render status tree %s: %w", lbID, err)
+		}
+		rows[rowKey{statusTable, lbID}] = row{loadBalancerID: lbID, doc: string(tree)}
+	}
+	if !want.has(ProjectionLoadBalancers) {
+		return rows, nil
+	}
 	lb := RenderLoadBalancer(s)
 	if err := put(tLoadBalancers, lb.ID, lb.ProjectID, "", lb.Name, lb.ProvisioningStatus, lb.OperatingStatus, lb.CreatedAt, lb.UpdatedAt, lb.Tags, lb); err != nil {
 		return nil, err
 	}
-	tree, err := json.Marshal(RenderStatusTree(s))
-	if err != nil {
-		return nil, fmt.Errorf("render status tree %s: %w", lbID, err)
-	}
-	rows[rowKey{statusTable, lbID}] = row{loadBalancerID: lbID, doc: string(tree)}
-
 	for id := range s.Listeners {
 		v, ok := RenderListener(s, id)
 		if !ok {

@@ -4,18 +4,24 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
+	"strings"
 )
 
 // schemaVersion is stored in PRAGMA user_version. The read model is derived
 // data: a file of another version is emptied and rebuilt from position 0, so
-// a schema change never needs a migration. Version 2 added amphorae.
-const schemaVersion = 2
+// a schema change never needs a migration. Version 2 added amphorae;
+// version 3 put each projection's tables in generations behind views
+// (docs/replay.md).
+const schemaVersion = 3
 
 // resourceTables all have the same columns: the ones list queries filter or
 // sort on without parsing JSON, plus doc, the rendered view served as is.
 // loadbalancer_id is on every table so a graph's rows can be replaced at once.
 var resourceTables = []string{"load_balancers", "listeners", "pools", "members", "health_monitors"}
+
+// keptTables are not derived from events (the health manager writes them):
+// a schema change or a replay never drops them.
+var keptTables = []string{"stats", "amphora_stats"}
 
 const resourceColumns = `(
 	id                  TEXT PRIMARY KEY,
@@ -31,52 +37,37 @@ const resourceColumns = `(
 	doc                 TEXT NOT NULL
 )`
 
-func schemaStatements() []string {
-	var stmts []string
-	for _, t := range resourceTables {
-		stmts = append(stmts,
-			`CREATE TABLE IF NOT EXISTS `+t+` `+resourceColumns,
-			// Octavia appends created_at and id ASCENDING to any sort, so a
-			// descending key needs an index whose tail is descending (read
-			// backwards). These serve the default order, sort=created_at:desc
-			// and sort=name[:desc], for all projects and for one.
-			`CREATE INDEX IF NOT EXISTS `+t+`_created ON `+t+` (created_at, id)`,
-			`CREATE INDEX IF NOT EXISTS `+t+`_created_rev ON `+t+` (created_at, id DESC)`,
-			`CREATE INDEX IF NOT EXISTS `+t+`_project_created ON `+t+` (project_id, created_at, id)`,
-			`CREATE INDEX IF NOT EXISTS `+t+`_project_created_rev ON `+t+` (project_id, created_at, id DESC)`,
-			`CREATE INDEX IF NOT EXISTS `+t+`_name ON `+t+` (name, created_at, id)`,
-			`CREATE INDEX IF NOT EXISTS `+t+`_name_rev ON `+t+` (name, created_at DESC, id DESC)`,
-			`CREATE INDEX IF NOT EXISTS `+t+`_lb ON `+t+` (loadbalancer_id)`,
-		)
-	}
-	stmts = append(stmts,
-		`CREATE INDEX IF NOT EXISTS load_balancers_status ON load_balancers (provisioning_status)`,
-		`CREATE INDEX IF NOT EXISTS members_pool_created ON members (pool_id, created_at, id)`,
-		`CREATE INDEX IF NOT EXISTS health_monitors_pool ON health_monitors (pool_id)`,
-		`CREATE TABLE IF NOT EXISTS status_trees (
-			loadbalancer_id TEXT PRIMARY KEY,
-			doc             TEXT NOT NULL
+// Amphorae (issue #3): the admin API lists them; the health manager finds an
+// amphora's load balancer and driver here.
+const amphoraTableColumns = `(
+	id              TEXT PRIMARY KEY,
+	project_id      TEXT NOT NULL, -- the load balancer's (Octavia's project_id filter)
+	loadbalancer_id TEXT NOT NULL,
+	compute_id      TEXT NOT NULL DEFAULT '',
+	role            TEXT,
+	status          TEXT NOT NULL,
+	lb_network_ip   TEXT,
+	compute_driver  TEXT NOT NULL DEFAULT '',
+	network_driver  TEXT NOT NULL DEFAULT '',
+	amphora_driver  TEXT NOT NULL DEFAULT '',
+	created_at      TEXT NOT NULL,
+	updated_at      TEXT,
+	doc             TEXT NOT NULL
+)`
+
+const statusColumns = `(
+	loadbalancer_id TEXT PRIMARY KEY,
+	doc             TEXT NOT NULL
+)`
+
+// globalStatements create what is not in generations.
+func globalStatements() []string {
+	return []string{
+		// The generation of each projection the views point at.
+		`CREATE TABLE IF NOT EXISTS generations (
+			projection TEXT PRIMARY KEY,
+			generation INTEGER NOT NULL
 		)`,
-		// Amphorae (issue #3): the admin API lists them; the health manager
-		// finds an amphora's load balancer and driver here.
-		`CREATE TABLE IF NOT EXISTS amphorae (
-			id              TEXT PRIMARY KEY,
-			project_id      TEXT NOT NULL, -- the load balancer's (Octavia's project_id filter)
-			loadbalancer_id TEXT NOT NULL,
-			compute_id      TEXT NOT NULL DEFAULT '',
-			role            TEXT,
-			status          TEXT NOT NULL,
-			lb_network_ip   TEXT,
-			compute_driver  TEXT NOT NULL DEFAULT '',
-			network_driver  TEXT NOT NULL DEFAULT '',
-			amphora_driver  TEXT NOT NULL DEFAULT '',
-			created_at      TEXT NOT NULL,
-			updated_at      TEXT,
-			doc             TEXT NOT NULL
-		)`,
-		`CREATE INDEX IF NOT EXISTS amphorae_created ON amphorae (created_at, id)`,
-		`CREATE INDEX IF NOT EXISTS amphorae_created_rev ON amphorae (created_at, id DESC)`,
-		`CREATE INDEX IF NOT EXISTS amphorae_lb ON amphorae (loadbalancer_id)`,
 		`CREATE TABLE IF NOT EXISTS checkpoint (
 			name     TEXT PRIMARY KEY,
 			position INTEGER NOT NULL
@@ -104,12 +95,96 @@ func schemaStatements() []string {
 			request_errors     INTEGER NOT NULL DEFAULT 0,
 			PRIMARY KEY (amphora_id, listener_id)
 		)`,
-	)
+	}
+}
+
+// createTable is the CREATE TABLE of t in generation gen.
+func createTable(t table, gen int64) string {
+	cols := resourceColumns
+	switch t {
+	case statusTable:
+		cols = statusColumns
+	case tAmphorae:
+		cols = amphoraTableColumns
+	}
+	return `CREATE TABLE IF NOT EXISTS ` + physical(t, gen) + ` ` + cols
+}
+
+// indexStatements are the secondary indexes of t in generation gen. A
+// replay creates them after its bulk load (cheaper than maintaining them
+// row by row).
+func indexStatements(t table, gen int64) []string {
+	p := physical(t, gen)
+	idx := func(suffix, cols string) string {
+		return `CREATE INDEX IF NOT EXISTS ` + p + `_` + suffix + ` ON ` + p + ` ` + cols
+	}
+	switch t {
+	case statusTable:
+		return nil
+	case tAmphorae:
+		return []string{
+			idx("created", "(created_at, id)"),
+			idx("created_rev", "(created_at, id DESC)"),
+			idx("lb", "(loadbalancer_id)"),
+		}
+	}
+	// Octavia appends created_at and id ASCENDING to any sort, so a
+	// descending key needs an index whose tail is descending (read
+	// backwards). These serve the default order, sort=created_at:desc and
+	// sort=name[:desc], for all projects and for one.
+	stmts := []string{
+		idx("created", "(created_at, id)"),
+		idx("created_rev", "(created_at, id DESC)"),
+		idx("project_created", "(project_id, created_at, id)"),
+		idx("project_created_rev", "(project_id, created_at, id DESC)"),
+		idx("name", "(name, created_at, id)"),
+		idx("name_rev", "(name, created_at DESC, id DESC)"),
+		idx("lb", "(loadbalancer_id)"),
+	}
+	switch t {
+	case tLoadBalancers:
+		stmts = append(stmts, idx("status", "(provisioning_status)"))
+	case tMembers:
+		stmts = append(stmts, idx("pool_created", "(pool_id, created_at, id)"))
+	case tHealthMonitors:
+		stmts = append(stmts, idx("pool", "(pool_id)"))
+	}
 	return stmts
 }
 
-// migrate creates the schema, first dropping every table of a file written
-// by another schema version (the projector then replays from position 0).
+// viewStatements point t's view (the name every query reads) at generation
+// gen.
+func viewStatements(t table, gen int64) []string {
+	return []string{
+		`DROP VIEW IF EXISTS ` + t.String(),
+		`CREATE VIEW ` + t.String() + ` AS SELECT * FROM ` + physical(t, gen),
+	}
+}
+
+// execer is a *sql.Tx or *sql.DB.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func execAll(ctx context.Context, db execer, stmts []string) error {
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(s), err)
+		}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// migrate creates the schema, first dropping every derived table and view
+// of a file written by another schema version (the projector then replays
+// from position 0); stats are kept.
 func migrate(ctx context.Context, db *sql.DB) error {
 	var v int
 	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
@@ -121,16 +196,30 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	if v != 0 && v != schemaVersion {
-		// stats are not derived from events: keep them across a rebuild.
-		for _, t := range append(slices.Clone(resourceTables), "status_trees", "amphorae", "checkpoint") {
-			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
-				return fmt.Errorf("projections: drop %s: %w", t, err)
-			}
+		if err := dropDerived(ctx, tx); err != nil {
+			return err
 		}
 	}
-	for _, s := range schemaStatements() {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("projections: create schema: %w", err)
+	if err := execAll(ctx, tx, globalStatements()); err != nil {
+		return fmt.Errorf("projections: create schema: %w", err)
+	}
+	gens, err := readGenerations(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for i, name := range projectionNames {
+		if gens[i] == 0 {
+			gens[i] = 1
+			if _, err := tx.ExecContext(ctx, `INSERT INTO generations (projection, generation) VALUES (?, 1)`, name); err != nil {
+				return fmt.Errorf("projections: create schema: %w", err)
+			}
+		}
+		for _, t := range tablesOf(i) {
+			stmts := append([]string{createTable(t, gens[i])}, indexStatements(t, gens[i])...)
+			stmts = append(stmts, `CREATE VIEW IF NOT EXISTS `+t.String()+` AS SELECT * FROM `+physical(t, gens[i]))
+			if err := execAll(ctx, tx, stmts); err != nil {
+				return fmt.Errorf("projections: create schema: %w", err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
@@ -140,4 +229,41 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("projections: migrate: %w", err)
 	}
 	return nil
+}
+
+// dropDerived drops every table and view but the kept ones.
+func dropDerived(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT type, name FROM sqlite_master
+		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
+	if err != nil {
+		return fmt.Errorf("projections: list tables: %w", err)
+	}
+	var drops []string
+	for rows.Next() {
+		var typ, name string
+		if err := rows.Scan(&typ, &name); err != nil {
+			rows.Close()
+			return fmt.Errorf("projections: list tables: %w", err)
+		}
+		if !isKept(name) {
+			drops = append(drops, `DROP `+strings.ToUpper(typ)+` IF EXISTS "`+name+`"`)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("projections: list tables: %w", err)
+	}
+	if err := execAll(ctx, tx, drops); err != nil {
+		return fmt.Errorf("projections: drop: %w", err)
+	}
+	return nil
+}
+
+func isKept(name string) bool {
+	for _, k := range keptTables {
+		if name == k {
+			return true
+		}
+	}
+	return false
 }

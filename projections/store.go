@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,7 +29,10 @@ const (
 type ReadModel struct {
 	write *sql.DB // exactly one connection: the projector and stats writers
 	read  *sql.DB
-	stmts writeStmts
+	// sink writes the current generation of every projection (on write);
+	// only the projector's loop uses it after Open.
+	sink sink
+	gens generations // what sink's statements target
 
 	mu       sync.Mutex
 	position int64         // checkpoint as last committed
@@ -61,25 +65,23 @@ func Open(ctx context.Context, path string) (*ReadModel, error) {
 		_ = write.Close()
 		return nil, err
 	}
-	rm := &ReadModel{write: write, changed: make(chan struct{})}
-	if err := rm.stmts.prepare(ctx, write); err != nil {
-		_ = rm.stmts.close()
+	rm := &ReadModel{write: write, changed: make(chan struct{}), sink: sink{db: write, seed: maphash.MakeSeed()}}
+	if err := rm.prepareSink(ctx); err != nil {
 		_ = write.Close()
 		return nil, err
 	}
 	read, err := openDB(path, "&_pragma=query_only(1)")
 	if err != nil {
-		_ = rm.stmts.close()
+		_ = rm.sink.stmts.close()
 		_ = write.Close()
 		return nil, err
 	}
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
 	rm.read = read
-	if err := write.QueryRowContext(ctx,
-		`SELECT COALESCE((SELECT position FROM checkpoint WHERE name = ?), 0)`, checkpointName).Scan(&rm.position); err != nil {
+	if rm.position, err = readCheckpoint(ctx, write); err != nil {
 		_ = rm.Close()
-		return nil, fmt.Errorf("projections: read checkpoint: %w", err)
+		return nil, err
 	}
 	return rm, nil
 }
@@ -98,7 +100,7 @@ func openDB(path, extra string) (*sql.DB, error) {
 // Close releases the connections. Stop the projector first.
 func (rm *ReadModel) Close() error {
 	rm.closeOnce.Do(func() {
-		rm.closeErr = errors.Join(rm.stmts.close(), rm.read.Close(), rm.write.Close())
+		rm.closeErr = errors.Join(rm.sink.stmts.close(), rm.read.Close(), rm.write.Close())
 	})
 	return rm.closeErr
 }
@@ -143,4 +145,79 @@ func (rm *ReadModel) advance(position int64) {
 	rm.position = position
 	close(rm.changed)
 	rm.changed = make(chan struct{})
+}
+
+// errGenerationChanged: a replay switched generations since the sink's
+// statements were prepared.
+var errGenerationChanged = errors.New("projections: generation changed")
+
+// prepareSink reads the current generations and prepares the sink's
+// statements for their tables.
+func (rm *ReadModel) prepareSink(ctx context.Context) error {
+	gens, err := readGenerations(ctx, rm.write)
+	if err != nil {
+		return err
+	}
+	if err := rm.sink.stmts.close(); err != nil {
+		return fmt.Errorf("projections: close statements: %w", err)
+	}
+	if err := rm.sink.stmts.prepare(ctx, rm.write, targetsOf(gens), true); err != nil {
+		_ = rm.sink.stmts.close()
+		return err
+	}
+	rm.mu.Lock()
+	rm.gens = gens
+	rm.mu.Unlock()
+	return nil
+}
+
+// generations returns what the sink writes.
+func (rm *ReadModel) generations() generations {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return rm.gens
+}
+
+// beginWrite starts a write transaction of the current generations, or
+// returns errGenerationChanged when a replay switched them since the
+// statements were prepared (the write lock, taken by BEGIN IMMEDIATE, keeps
+// them from switching until this transaction ends).
+func (rm *ReadModel) beginWrite(ctx context.Context) (*writeTx, error) {
+	w, err := rm.sink.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gens, err := readGenerations(ctx, w.tx)
+	if err != nil {
+		w.rollback()
+		return nil, err
+	}
+	if gens != rm.generations() {
+		w.rollback()
+		return nil, errGenerationChanged
+	}
+	return w, nil
+}
+
+// switchGeneration follows a replay's switch: statements for the new
+// tables, and the checkpoint as the replay left it.
+func (rm *ReadModel) switchGeneration(ctx context.Context) error {
+	if err := rm.prepareSink(ctx); err != nil {
+		return err
+	}
+	pos, err := readCheckpoint(ctx, rm.write)
+	if err != nil {
+		return err
+	}
+	rm.advance(pos)
+	return nil
+}
+
+func readCheckpoint(ctx context.Context, db execer) (int64, error) {
+	var pos int64
+	if err := db.QueryRowContext(ctx,
+		`SELECT COALESCE((SELECT position FROM checkpoint WHERE name = ?), 0)`, checkpointName).Scan(&pos); err != nil {
+		return 0, fmt.Errorf("projections: read checkpoint: %w", err)
+	}
+	return pos, nil
 }

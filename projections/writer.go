@@ -5,28 +5,46 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/maphash"
 )
 
-// writeStmts are prepared once on the single write connection; each
-// transaction binds them with tx.StmtContext.
+// targets names the physical table each table's rows go to; "" = the
+// table is not written (a replay of other projections).
+type targets [lastTable + 1]string
+
+// targetsOf is every table in the generations gens.
+func targetsOf(gens generations) targets {
+	var t targets
+	for tb := table(0); tb <= lastTable; tb++ {
+		t[tb] = physical(tb, gens.of(tb))
+	}
+	return t
+}
+
+// writeStmts are prepared once on a sink's single connection; each
+// transaction binds them with tx.StmtContext. A nil statement is a table
+// the sink does not write.
 type writeStmts struct {
 	upsert      [lastTable + 1]*sql.Stmt
 	deleteRow   [lastTable + 1]*sql.Stmt
 	deleteGraph [lastTable + 1]*sql.Stmt
-	checkpoint  *sql.Stmt
+	checkpoint  *sql.Stmt // nil: the sink writes no checkpoint
 }
 
-func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+func (w *writeStmts) prepare(ctx context.Context, db *sql.DB, to targets, checkpoint bool) error {
 	prep := func(dst **sql.Stmt, q string) error {
 		s, err := db.PrepareContext(ctx, q)
 		if err != nil {
-			return fmt.Errorf("projections: prepare %q: %w", q, err)
+			return fmt.Errorf("projections: prepare %q: %w", firstLine(q), err)
 		}
 		*dst = s
 		return nil
 	}
 	for t := tLoadBalancers; t < statusTable; t++ {
-		name := t.String()
+		name := to[t]
+		if name == "" {
+			continue
+		}
 		if err := prep(&w.upsert[t], `INSERT INTO `+name+`
 			(id, project_id, loadbalancer_id, pool_id, name, provisioning_status, operating_status, created_at, updated_at, tags, doc)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -44,31 +62,38 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 			return err
 		}
 	}
-	if err := prep(&w.upsert[statusTable], `INSERT INTO status_trees (loadbalancer_id, doc) VALUES (?, ?)
-		ON CONFLICT (loadbalancer_id) DO UPDATE SET doc = excluded.doc`); err != nil {
-		return err
+	if name := to[statusTable]; name != "" {
+		if err := prep(&w.upsert[statusTable], `INSERT INTO `+name+` (loadbalancer_id, doc) VALUES (?, ?)
+			ON CONFLICT (loadbalancer_id) DO UPDATE SET doc = excluded.doc`); err != nil {
+			return err
+		}
+		if err := prep(&w.deleteRow[statusTable], `DELETE FROM `+name+` WHERE loadbalancer_id = ?`); err != nil {
+			return err
+		}
+		w.deleteGraph[statusTable] = w.deleteRow[statusTable]
 	}
-	if err := prep(&w.deleteRow[statusTable], `DELETE FROM status_trees WHERE loadbalancer_id = ?`); err != nil {
-		return err
+	if name := to[tAmphorae]; name != "" {
+		if err := prep(&w.upsert[tAmphorae], `INSERT INTO `+name+`
+			(id, project_id, loadbalancer_id, compute_id, role, status, lb_network_ip,
+			compute_driver, network_driver, amphora_driver, created_at, updated_at, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET
+			project_id = excluded.project_id, loadbalancer_id = excluded.loadbalancer_id,
+			compute_id = excluded.compute_id, role = excluded.role, status = excluded.status,
+			lb_network_ip = excluded.lb_network_ip, compute_driver = excluded.compute_driver,
+			network_driver = excluded.network_driver, amphora_driver = excluded.amphora_driver,
+			created_at = excluded.created_at, updated_at = excluded.updated_at, doc = excluded.doc`); err != nil {
+			return err
+		}
+		if err := prep(&w.deleteRow[tAmphorae], `DELETE FROM `+name+` WHERE id = ?`); err != nil {
+			return err
+		}
+		if err := prep(&w.deleteGraph[tAmphorae], `DELETE FROM `+name+` WHERE loadbalancer_id = ?`); err != nil {
+			return err
+		}
 	}
-	w.deleteGraph[statusTable] = w.deleteRow[statusTable]
-	if err := prep(&w.upsert[tAmphorae], `INSERT INTO amphorae
-		(id, project_id, loadbalancer_id, compute_id, role, status, lb_network_ip,
-		compute_driver, network_driver, amphora_driver, created_at, updated_at, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET
-		project_id = excluded.project_id, loadbalancer_id = excluded.loadbalancer_id,
-		compute_id = excluded.compute_id, role = excluded.role, status = excluded.status,
-		lb_network_ip = excluded.lb_network_ip, compute_driver = excluded.compute_driver,
-		network_driver = excluded.network_driver, amphora_driver = excluded.amphora_driver,
-		created_at = excluded.created_at, updated_at = excluded.updated_at, doc = excluded.doc`); err != nil {
-		return err
-	}
-	if err := prep(&w.deleteRow[tAmphorae], `DELETE FROM amphorae WHERE id = ?`); err != nil {
-		return err
-	}
-	if err := prep(&w.deleteGraph[tAmphorae], `DELETE FROM amphorae WHERE loadbalancer_id = ?`); err != nil {
-		return err
+	if !checkpoint {
+		return nil
 	}
 	return prep(&w.checkpoint, `INSERT INTO checkpoint (name, position) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET position = excluded.position`)
@@ -84,22 +109,33 @@ func (w *writeStmts) close() error {
 			errs = append(errs, s.Close())
 		}
 	}
+	*w = writeStmts{}
 	return errors.Join(errs...)
 }
 
-// writeTx is one write transaction of the projector.
+// sink is where a projector writes rows: one connection (SQLite has one
+// writer) and the statements of the tables it writes.
+type sink struct {
+	db    *sql.DB
+	stmts writeStmts
+	// seed keys the row sums of the graphs written through this sink.
+	seed maphash.Seed
+}
+
+// writeTx is one write transaction of a sink.
 type writeTx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	stmts *writeStmts
+	seed  maphash.Seed
 }
 
-func (rm *ReadModel) beginWrite(ctx context.Context) (*writeTx, error) {
-	tx, err := rm.write.BeginTx(ctx, nil)
+func (s *sink) begin(ctx context.Context) (*writeTx, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("projections: begin: %w", err)
 	}
-	return &writeTx{ctx: ctx, tx: tx, stmts: &rm.stmts}, nil
+	return &writeTx{ctx: ctx, tx: tx, stmts: &s.stmts, seed: s.seed}, nil
 }
 
 func (w *writeTx) exec(s *sql.Stmt, args ...any) error {
@@ -107,26 +143,38 @@ func (w *writeTx) exec(s *sql.Stmt, args ...any) error {
 	return err
 }
 
-// writeGraph brings the rows of graph lbID from prev (what is stored; nil
-// when unknown) to next: rows that vanished are deleted, changed ones
-// upserted. With prev unknown every row of the graph is replaced.
-func (w *writeTx) writeGraph(lbID string, prev, next map[rowKey]row) error {
+// writeGraph brings the rows of graph lbID from prev (the sums of what is
+// stored; nil when unknown) to next, in the tables this sink writes: rows
+// that vanished are deleted, changed ones upserted. With prev unknown every
+// row of the graph is replaced. It returns the sums of next, the graph's
+// prev for its next write.
+func (w *writeTx) writeGraph(lbID string, prev map[rowKey]uint64, next map[rowKey]row) (map[rowKey]uint64, error) {
 	if prev == nil {
 		for t := tLoadBalancers; t <= lastTable; t++ {
+			if w.stmts.deleteGraph[t] == nil {
+				continue
+			}
 			if err := w.exec(w.stmts.deleteGraph[t], lbID); err != nil {
-				return fmt.Errorf("projections: clear %s of %s: %w", t, lbID, err)
+				return nil, fmt.Errorf("projections: clear %s of %s: %w", t, lbID, err)
 			}
 		}
 	}
 	for k := range prev {
-		if _, ok := next[k]; !ok {
-			if err := w.exec(w.stmts.deleteRow[k.table], k.id); err != nil {
-				return fmt.Errorf("projections: delete %s %s: %w", k.table, k.id, err)
-			}
+		if _, ok := next[k]; ok || w.stmts.deleteRow[k.table] == nil {
+			continue
+		}
+		if err := w.exec(w.stmts.deleteRow[k.table], k.id); err != nil {
+			return nil, fmt.Errorf("projections: delete %s %s: %w", k.table, k.id, err)
 		}
 	}
+	sums := make(map[rowKey]uint64, len(next))
 	for k, r := range next {
-		if old, ok := prev[k]; ok && old.equal(r) {
+		sum := r.sum(w.seed)
+		sums[k] = sum
+		if old, ok := prev[k]; ok && old == sum {
+			continue
+		}
+		if w.stmts.upsert[k.table] == nil {
 			continue
 		}
 		var err error
@@ -143,13 +191,16 @@ func (w *writeTx) writeGraph(lbID string, prev, next map[rowKey]row) error {
 				r.provisioning, r.operating, r.createdAt, r.updatedAt, r.tags, r.doc)
 		}
 		if err != nil {
-			return fmt.Errorf("projections: write %s %s: %w", k.table, k.id, err)
+			return nil, fmt.Errorf("projections: write %s %s: %w", k.table, k.id, err)
 		}
 	}
-	return nil
+	return sums, nil
 }
 
 func (w *writeTx) setCheckpoint(position int64) error {
+	if w.stmts.checkpoint == nil {
+		return errors.New("projections: this writer keeps no checkpoint")
+	}
 	if err := w.exec(w.stmts.checkpoint, checkpointName, position); err != nil {
 		return fmt.Errorf("projections: write checkpoint: %w", err)
 	}
