@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,6 +59,16 @@ func (r *Registry) AddUpcaster(u Upcaster) {
 // SchemaVersion is the current schema version of an event type (0 if unknown).
 func (r *Registry) SchemaVersion(eventType string) int {
 	return r.types[eventType].schemaVersion
+}
+
+// Types lists the registered event names, sorted.
+func (r *Registry) Types() []string {
+	names := make([]string, 0, len(r.types))
+	for name := range r.types {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // ErrUnknownEventType is returned by Decode for names not registered.

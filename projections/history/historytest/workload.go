@@ -35,9 +35,10 @@ type Options struct {
 	// Full adds what the basic workload never does: failovers, saga
 	// compensations (amphorae deleted, VIPs released), failed deletes and
 	// updates, load balancers in ERROR failed over or deleted, pool,
-	// member and monitor updates and deletes, batch member updates; and a
-	// deleted load balancer's place goes to a new one (the basic workload
-	// adds one beside it). Every event type gets recorded (EventTypes).
+	// member and monitor updates and deletes, batch member updates, amphora
+	// agent configuration pushes; and a deleted load balancer's place goes
+	// to a new one (the basic workload adds one beside it). Every event
+	// type gets recorded.
 	Full bool
 }
 
@@ -102,6 +103,13 @@ func (w *workload) next(opt Options) (id string, cmd loadbalancer.Command, tenan
 			i = -1 // beside it
 		}
 		return w.create(opt, i) // a new load balancer in the deleted one's place
+	}
+	if w.full && len(s.AgentConfigPending) > 0 && w.rng.IntN(3) == 0 {
+		amp := pick(w.rng, s.AgentConfigPending)
+		if w.rng.IntN(4) == 0 {
+			return id, loadbalancer.RecordAmphoraAgentConfigFailed{AmphoraID: amp, Reason: "agent unreachable"}, false
+		}
+		return id, loadbalancer.RecordAmphoraAgentConfigUpdated{AmphoraID: amp}, false
 	}
 	// A locked graph mostly settles; sometimes a tenant command is tried
 	// anyway (and refused).
@@ -253,6 +261,9 @@ func (w *workload) tenant(s loadbalancer.State) loadbalancer.Command {
 		if w.rng.IntN(2) == 0 {
 			return loadbalancer.FailoverLoadBalancer{}
 		}
+		if amphorae := slices.Sorted(maps.Keys(s.Amphorae)); len(amphorae) > 0 {
+			return loadbalancer.UpdateAmphoraAgentConfig{AmphoraID: pick(w.rng, amphorae)} // an operator's
+		}
 	case 15:
 		if len(pools) > 0 {
 			return loadbalancer.UpdatePool{PoolID: pick(w.rng, pools), Patch: patch(`{"lb_algorithm": %q}`,
@@ -391,24 +402,4 @@ func patch(format string, args ...any) loadbalancer.Patch {
 		panic(err) // our own literals
 	}
 	return p
-}
-
-// EventTypes names every event type of the aggregate: what a workload long
-// enough records.
-func EventTypes() []string {
-	var out []string
-	for _, e := range []events.Event{
-		events.LoadBalancerCreateRequested{}, events.LoadBalancerUpdateRequested{}, events.LoadBalancerDeleteRequested{},
-		events.LoadBalancerFailoverRequested{}, events.ListenerCreateRequested{}, events.ListenerUpdateRequested{},
-		events.ListenerDeleteRequested{}, events.PoolCreateRequested{}, events.PoolUpdateRequested{},
-		events.PoolDeleteRequested{}, events.MemberCreateRequested{}, events.MemberUpdateRequested{},
-		events.MemberDeleteRequested{}, events.MembersBatchUpdateRequested{}, events.HealthMonitorCreateRequested{},
-		events.HealthMonitorUpdateRequested{}, events.HealthMonitorDeleteRequested{}, events.VipAllocated{},
-		events.VipReleased{}, events.AmphoraBooted{}, events.AmphoraDeleted{}, events.ConfigurationApplied{},
-		events.ConfigurationFailed{}, events.LoadBalancerActivated{}, events.LoadBalancerProvisioningFailed{},
-		events.LoadBalancerDeleted{}, events.OperatingStatusesChanged{},
-	} {
-		out = append(out, e.EventType())
-	}
-	return out
 }

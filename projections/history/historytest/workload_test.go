@@ -13,9 +13,9 @@ import (
 	"github.com/octavia-es/octavia-es/projections/history/historytest"
 )
 
-// The workload records every kind of event the aggregate knows: tenant
-// creates, updates and deletes of every object, and saga outcomes with
-// their compensations and failures.
+// The full workload records every registered event type: tenant creates,
+// updates and deletes of every object, operator actions, and saga outcomes
+// with their compensations and failures.
 func TestWorkloadRecordsEveryEventType(t *testing.T) {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"))
@@ -38,7 +38,7 @@ func TestWorkloadRecordsEveryEventType(t *testing.T) {
 		seen[env.Type]++
 	}
 	var missing []string
-	for _, name := range historytest.EventTypes() {
+	for _, name := range reg.Types() {
 		if seen[name] == 0 {
 			missing = append(missing, name)
 		}
