@@ -31,6 +31,11 @@ const maxConfigSize = 8 << 20
 //	PUT    /1.0/loadbalancer/{amphora_id}/{lb_id}/haproxy[?version=N]
 //	                                                  upload (202; 400 invalid; 409 stale version)
 //	GET    /1.0/loadbalancer/{lb_id}/haproxy          the configuration, ETag = its md5
+//	PUT    /1.0/loadbalancer/{amphora_id}/{lb_id}/certificates/{name}.pem
+//	                                                  a listener's PEM bundle, 0600 (200, ETag = md5);
+//	                                                  files the next configuration does not name are removed
+//	GET    /1.0/loadbalancer/{lb_id}/certificates/{name}.pem   {"md5sum"}
+//	DELETE /1.0/loadbalancer/{lb_id}/certificates/{name}.pem
 //	GET    /1.0/loadbalancer/{lb_id}/status           lbState
 //	PUT    /1.0/loadbalancer/{lb_id}/{start|stop|reload}
 //	DELETE /1.0/loadbalancer/{lb_id}                  (also DELETE /1.0/listeners/{lb_id}, Octavia's 1.0 client path)
@@ -63,6 +68,9 @@ func (a *api) routes() http.Handler {
 		// chi needs one name per path position: {a} is the amphora id of an
 		// upload and the load balancer id otherwise.
 		r.Put("/loadbalancer/{a}/{b}/haproxy", a.upload)
+		r.Put("/loadbalancer/{a}/{b}/certificates/{file}", a.uploadCert)
+		r.Get("/loadbalancer/{a}/certificates/{file}", a.getCertMD5)
+		r.Delete("/loadbalancer/{a}/certificates/{file}", a.deleteCert)
 		r.Get("/loadbalancer/{a}/{b}", a.getLB)
 		r.Put("/loadbalancer/{a}/{b}", a.lbAction)
 		r.Delete("/loadbalancer/{a}", a.deleteLB)
@@ -127,6 +135,58 @@ func (a *api) upload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{
 		"message": "OK", "changed": res.Changed, "running": res.Running, "version": res.Version,
 	})
+}
+
+func (a *api) uploadCert(w http.ResponseWriter, r *http.Request) {
+	ampID, lbID, name := chi.URLParam(r, "a"), chi.URLParam(r, "b"), chi.URLParam(r, "file")
+	if !validID.MatchString(lbID) {
+		writeMessage(w, http.StatusBadRequest, "Invalid request", fmt.Sprintf("invalid load balancer id %q", lbID))
+		return
+	}
+	if ampID != a.ampID {
+		writeMessage(w, http.StatusBadRequest, "Invalid request", fmt.Sprintf("this is amphora %s, not %s", a.ampID, ampID))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCertSize))
+	if err != nil {
+		writeMessage(w, http.StatusBadRequest, "Invalid request", "certificate unreadable or larger than 1 MiB")
+		return
+	}
+	sum, err := a.mg.uploadCert(lbID, name, body)
+	var bad *badCertError
+	switch {
+	case errors.As(err, &bad):
+		writeMessage(w, http.StatusBadRequest, "Invalid request", bad.msg)
+		return
+	case err != nil:
+		a.fail(w, "upload certificate", lbID, err)
+		return
+	}
+	w.Header().Set("ETag", sum)
+	writeJSON(w, http.StatusOK, map[string]string{"message": "OK"})
+}
+
+func (a *api) getCertMD5(w http.ResponseWriter, r *http.Request) {
+	lbID, name := chi.URLParam(r, "a"), chi.URLParam(r, "file")
+	sum, err := a.mg.certMD5(lbID, name)
+	if errors.Is(err, errCertNotFound) {
+		writeMessage(w, http.StatusNotFound, "Certificate Not Found", "No certificate with filename: "+name)
+		return
+	}
+	if err != nil {
+		a.fail(w, "read certificate", lbID, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"md5sum": sum})
+}
+
+func (a *api) deleteCert(w http.ResponseWriter, r *http.Request) {
+	lbID, name := chi.URLParam(r, "a"), chi.URLParam(r, "file")
+	if err := a.mg.deleteCert(lbID, name); err != nil {
+		a.fail(w, "delete certificate", lbID, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"message": "OK"})
 }
 
 func (a *api) getLB(w http.ResponseWriter, r *http.Request) {

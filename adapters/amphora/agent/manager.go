@@ -166,6 +166,7 @@ func (mg *manager) upload(ctx context.Context, lbID string, body []byte, version
 		if err := os.Rename(candidate, lb.paths.Config); err != nil {
 			return err
 		}
+		mg.pruneCerts(lb, body)
 		if version >= 0 {
 			if err := writeFileAtomic(lb.paths.Version, []byte(fmt.Sprintf("%d\n", version)), 0o600); err != nil {
 				return err

@@ -236,6 +236,16 @@ func goldenCases() []goldenCase {
 			c.Listeners = append(c.Listeners, listener(2, protoPrometheus, 9100))
 			return c
 		}},
+		{name: "terminated-https-sni", cfg: func() amphora.Config {
+			// Listener 4 has two SNI certificates after its default one.
+			c := simple()
+			l := withPool(listener(4, protoTerminatedHTTPS, 8443), 1)
+			l.DefaultTLSContainerRef = ptr("file:///etc/octavia-es/certificates/default.pem")
+			l.SNIContainerRefs = []string{"file:///etc/octavia-es/certificates/a.pem", "file:///etc/octavia-es/certificates/b.pem"}
+			l.InsertHeaders = map[string]string{"X-Forwarded-Proto": "true", "X-SSL-Client-Has-Cert": "true"}
+			c.Listeners = []events.Listener{l}
+			return c
+		}},
 		{name: "prometheus-tls", cfg: func() amphora.Config {
 			c := amphora.Config{Version: 3, LoadBalancer: loadBalancer()}
 			l := listener(2, protoPrometheus, 9100)

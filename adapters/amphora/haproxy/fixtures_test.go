@@ -31,6 +31,10 @@ func goldenOptions() Options {
 			listenerID(1): goldenBase + "/certs/" + listenerID(1) + ".pem",
 			listenerID(2): goldenBase + "/certs/" + listenerID(2) + ".pem",
 			listenerID(3): goldenBase + "/certs/" + listenerID(3) + ".pem",
+			listenerID(4): goldenBase + "/certs/" + listenerID(4) + ".pem",
+		},
+		SNICertificates: map[string][]string{
+			listenerID(4): {goldenBase + "/certs/sni-a.pem", goldenBase + "/certs/sni-b.pem"},
 		},
 	}
 }

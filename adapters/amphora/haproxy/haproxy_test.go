@@ -40,7 +40,7 @@ func amphoraDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	pemBytes := selfSigned(t)
-	for _, id := range []string{listenerID(1), listenerID(2), listenerID(3)} {
+	for _, id := range []string{listenerID(1), listenerID(2), listenerID(3), listenerID(4), "sni-a", "sni-b"} {
 		if err := os.WriteFile(filepath.Join(dir, "certs", id+".pem"), pemBytes, 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -65,6 +65,11 @@ type Options struct {
 	// ErrCertificateUnavailable.
 	Certificates map[string]string
 
+	// SNICertificates maps a listener id to more PEM files, served by SNI
+	// after the default (Certificates): HAProxy picks the one whose names
+	// match the client's server name, the first one otherwise.
+	SNICertificates map[string][]string
+
 	// PingCommand is the external-check command PING monitors run (HAProxy
 	// calls it with proxy address, proxy port, server address and port in
 	// HAPROXY_SERVER_ADDR...); required only when a PING monitor is

@@ -104,11 +104,14 @@ func bindTLS(l events.Listener, opts Options) (string, error) {
 	if !ok || path == "" {
 		return "", fmt.Errorf("listener %s (%s): no certificate file given: %w", l.ID, l.Protocol, ErrCertificateUnavailable)
 	}
-	crt, err := quoteArg(path)
-	if err != nil {
-		return "", fmt.Errorf("listener %s certificate path: %w", l.ID, err)
+	parts := []string{"ssl"}
+	for _, p := range append([]string{path}, opts.SNICertificates[l.ID]...) {
+		crt, err := quoteArg(p)
+		if err != nil {
+			return "", fmt.Errorf("listener %s certificate path: %w", l.ID, err)
+		}
+		parts = append(parts, "crt "+crt)
 	}
-	parts := []string{"ssl crt " + crt}
 	more, err := tlsOptions("listener "+l.ID, l.TLSCiphers, l.TLSVersions, l.ALPNProtocols)
 	if err != nil {
 		return "", err

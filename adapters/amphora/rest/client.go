@@ -89,6 +89,12 @@ func (c *client) upload(ctx context.Context, ampID, lbID string, version int64, 
 	return ans, err
 }
 
+func (c *client) uploadCert(ctx context.Context, ampID, lbID, name string, pem []byte) error {
+	path := "loadbalancer/" + url.PathEscape(ampID) + "/" + url.PathEscape(lbID) + "/certificates/" + url.PathEscape(name)
+	_, _, err := c.do(ctx, "upload certificate", http.MethodPut, path, pem, "application/x-pem-file", http.StatusOK, nil)
+	return err
+}
+
 func (c *client) action(ctx context.Context, lbID, action string) error {
 	_, _, err := c.do(ctx, action+" haproxy", http.MethodPut, "loadbalancer/"+url.PathEscape(lbID)+"/"+action, nil, "", http.StatusAccepted, nil)
 	return err

@@ -47,6 +47,10 @@ const (
 type Layout struct {
 	agent.Paths
 	PingCommand string // the PING health monitors' external-check script
+	// Certificates and SNICertificates are the TLS listeners' PEM files
+	// (haproxy.Options' fields of the same names), uploaded before.
+	Certificates    map[string]string
+	SNICertificates map[string][]string
 }
 
 // Renderer renders a load balancer's configuration for one amphora.
@@ -62,6 +66,7 @@ func HAProxyRenderer(base haproxy.Options) Renderer {
 		opts.StatsSocket = files.StatsSocket
 		opts.StateFile = files.StateFile
 		opts.PingCommand = files.PingCommand
+		opts.Certificates, opts.SNICertificates = files.Certificates, files.SNICertificates
 		return haproxy.Render(cfg, opts)
 	}
 }
@@ -76,11 +81,21 @@ type Options struct {
 	RootCAs *x509.CertPool
 	// Render renders configurations (HAProxyRenderer in production).
 	Render Renderer
+	// Certificates resolves TLS listeners' certificate references
+	// (Octavia's cert_manager); nil: such listeners cannot be rendered.
+	Certificates CertificateSource
 	// Port is the agent port of amphorae with no AgentPort; 0 = DefaultPort.
 	Port int
 	// RequestTimeout bounds each call; 0 = DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	Log            *slog.Logger
+}
+
+// CertificateSource gives the PEM bundle (certificate, key,
+// intermediates) a TLS container reference names
+// (certificates/files.Manager).
+type CertificateSource interface {
+	BundlePEM(ctx context.Context, ref string) ([]byte, error)
 }
 
 // Driver is the REST amphora driver. Safe for concurrent use.
@@ -129,9 +144,14 @@ func (d *Driver) UpdateConfig(ctx context.Context, amp events.Amphora, cfg ampho
 		return err
 	}
 	lbID := cfg.LoadBalancer.ID
-	// Sockets and state file relative to the directory HAProxy runs in:
-	// their absolute paths under base may be too long for unix sockets.
-	body, err := d.opts.Render(amp, cfg, Layout{Paths: agent.ConfigPaths(), PingCommand: agent.PingWrapperPath(base)})
+	layout := Layout{Paths: agent.ConfigPaths(), PingCommand: agent.PingWrapperPath(base)}
+	if layout.Certificates, layout.SNICertificates, err = d.uploadCertificates(ctx, c, amp, cfg); err != nil {
+		return err
+	}
+	// Sockets, state file and certificates relative to the directory
+	// HAProxy runs in: absolute paths under base may be too long for unix
+	// sockets.
+	body, err := d.opts.Render(amp, cfg, layout)
 	if err != nil {
 		return fmt.Errorf("amphora %s: %w", amp.ID, err)
 	}

@@ -1,0 +1,155 @@
+package rest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/octavia-es/octavia-es/adapters/amphora"
+	"github.com/octavia-es/octavia-es/adapters/amphora/amphoratest"
+	"github.com/octavia-es/octavia-es/adapters/amphora/haproxy"
+	"github.com/octavia-es/octavia-es/adapters/certificates/files"
+)
+
+func bundle(t *testing.T, cn string) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn}, DNSNames: []string{cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, _ := x509.MarshalPKCS8PrivateKey(key)
+	return append(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+}
+
+// echo answers the X-Forwarded-Proto it got.
+func echo(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "proto="+r.Header.Get("X-Forwarded-Proto"))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestTerminatedHTTPS: the driver uploads the listeners' certificates
+// from the certificate manager and HAProxy terminates TLS with them; a
+// renewed file is served after the next push; a reference the manager
+// cannot read fails the push.
+func TestTerminatedHTTPS(t *testing.T) {
+	requireHAProxy(t)
+	c := newController(t)
+	store, err := files.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.drv.opts.Certificates = store
+	amp, base := c.bootAmphora(t, "6c7d8e9f-0000-4000-8000-0000000000f5")
+	ctx := context.Background()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(store.Dir(), name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return "file://" + p
+	}
+	defRef, sniRef := write("default.pem", bundle(t, "one.example.test")), write("sni.pem", bundle(t, "two.example.test"))
+	port := freePort(t, amphoratest.VIP.Address)
+	graph := func(version int64, refs ...string) amphora.Config {
+		cfg := amphoratest.Graph(version, port)
+		cfg.HealthMonitors = nil
+		cfg.Members = cfg.Members[:1]
+		cfg.Members[0].ProtocolPort = echo(t)
+		l := &cfg.Listeners[0]
+		l.Protocol, l.DefaultTLSContainerRef, l.SNIContainerRefs = "TERMINATED_HTTPS", &refs[0], refs[1:]
+		l.InsertHeaders = map[string]string{"X-Forwarded-Proto": "true"}
+		return cfg
+	}
+	served := func(serverName string) string {
+		t.Helper()
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: serverName}}} //nolint:gosec // reads the certificate served
+		resp, err := hc.Get("https://" + net.JoinHostPort(amphoratest.VIP.Address, strconv.Itoa(port)) + "/")
+		if err != nil {
+			t.Fatalf("HTTPS (SNI %s): %v", serverName, err)
+		}
+		defer resp.Body.Close()
+		if b, _ := io.ReadAll(resp.Body); string(b) != "proto=https" {
+			t.Fatalf("backend saw %q", b)
+		}
+		return resp.TLS.PeerCertificates[0].Subject.CommonName
+	}
+
+	if err := c.drv.PlugVIP(ctx, amp, amphoratest.VIP); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.drv.UpdateConfig(ctx, amp, graph(1, defRef, sniRef)); err != nil {
+		t.Fatal(err)
+	}
+	if cn := served("two.example.test"); cn != "two.example.test" {
+		t.Fatalf("SNI two.example.test: served %s", cn)
+	}
+	if cn := served("else.example.test"); cn != "one.example.test" {
+		t.Fatalf("default: served %s", cn)
+	}
+	certDir := filepath.Join(base, amphoratest.Graph(0, 0).LoadBalancer.ID, "certificates")
+	if ents, _ := os.ReadDir(certDir); len(ents) != 2 {
+		t.Fatalf("certificate files %v, want 2", ents)
+	}
+
+	// Renewed in place: the next push serves it, the old file goes.
+	write("default.pem", bundle(t, "one-renewed.example.test"))
+	if err := c.drv.UpdateConfig(ctx, amp, graph(2, defRef)); err != nil {
+		t.Fatal(err)
+	}
+	if cn := served("one.example.test"); cn != "one-renewed.example.test" {
+		t.Fatalf("after renewal: served %s", cn)
+	}
+	if ents, _ := os.ReadDir(certDir); len(ents) != 1 {
+		t.Fatalf("certificate files after the push %v, want 1", ents)
+	}
+
+	missing := "file://" + filepath.Join(store.Dir(), "gone.pem")
+	if err := c.drv.UpdateConfig(ctx, amp, graph(3, missing)); !errors.Is(err, files.ErrNotFound) {
+		t.Fatalf("missing certificate: %v", err)
+	}
+	noSource, err := New(Options{ClientCert: c.drv.opts.ClientCert, RootCAs: c.drv.opts.RootCAs, Log: quiet(),
+		Render: HAProxyRenderer(haproxy.Options{MaxConn: 2000, NbThread: 1})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := noSource.UpdateConfig(ctx, amp, graph(4, defRef)); !errors.Is(err, haproxy.ErrCertificateUnavailable) {
+		t.Fatalf("without a certificate source: %v", err)
+	}
+	if cn := served("one.example.test"); cn != "one-renewed.example.test" {
+		t.Fatalf("failed pushes changed what is served: %s", cn)
+	}
+}
