@@ -23,7 +23,7 @@ CREATE FUNCTION append_events_sequence(
     p_ids text[], p_types text[], p_schema_versions integer[], p_times timestamptz[], p_actors jsonb[],
     p_correlation_ids text[], p_causation_ids text[], p_data json[]
 ) RETURNS TABLE (appended boolean, current_version bigint, first_position bigint)
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_accepted boolean[];
     v_current  bigint[];
