@@ -112,11 +112,20 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 		Commands: commands, ReadModel: a.readModel, Events: a.store,
 		Subnets: v2.NetworkSubnets(a.network), VIPs: a.vips, Logger: log.With("component", "api"),
 		History: a.store, Registry: reg, Shutdown: ctx.Done(), // event streams end when serve stops
-	})
+	}, certChecker(a.drivers))
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	return a, nil
+}
+
+// certChecker is the drivers' certificate manager as the API checks
+// references with it (a nil manager is no checker, not a nil-pointer one).
+func certChecker(d drivers) v2.CertificateChecker {
+	if d.certificates == nil {
+		return nil
+	}
+	return d.certificates
 }
 
 // run starts the projector, the bus and the sagas and returns the first

@@ -25,6 +25,7 @@ type Config struct {
 	Sagas   SagasConfig   `yaml:"sagas"`
 	// Amphora configures the local compute driver's amphorae.
 	Amphora       AmphoraConfig       `yaml:"amphora"`
+	Certificates  CertificatesConfig  `yaml:"certificates"`
 	HealthManager HealthManagerConfig `yaml:"health_manager"`
 	Log           LogConfig           `yaml:"log"`
 }
@@ -35,6 +36,14 @@ type AmphoraConfig struct {
 	BaseDir       string        `yaml:"base_dir"`
 	HAProxyBinary string        `yaml:"haproxy_binary"`
 	BootTimeout   time.Duration `yaml:"boot_timeout"`
+}
+
+// CertificatesConfig is Octavia's [certificates] for the local
+// certificate manager (certificates/files): the directory TLS container
+// references (file:// URLs) must point into.
+type CertificatesConfig struct {
+	// StoragePath: "" = <data_dir>/certificates.
+	StoragePath string `yaml:"storage_path"`
 }
 
 // HealthManagerConfig is Octavia's [health_manager].

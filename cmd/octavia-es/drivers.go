@@ -19,6 +19,7 @@ import (
 	"github.com/octavia-es/octavia-es/adapters/amphora/haproxy"
 	amphoranoop "github.com/octavia-es/octavia-es/adapters/amphora/noop"
 	"github.com/octavia-es/octavia-es/adapters/amphora/rest"
+	certfiles "github.com/octavia-es/octavia-es/adapters/certificates/files"
 	certlocal "github.com/octavia-es/octavia-es/adapters/certificates/local"
 	"github.com/octavia-es/octavia-es/adapters/compute"
 	computelocal "github.com/octavia-es/octavia-es/adapters/compute/local"
@@ -46,6 +47,9 @@ type drivers struct {
 	// heartbeats: the amphorae send heartbeats, so the health manager runs.
 	heartbeats   bool
 	heartbeatKey []byte
+	// certificates is the local certificate manager (nil with the noop
+	// drivers, which render nothing).
+	certificates *certfiles.Manager
 	// agentConfig is the agents' heartbeat settings: written at boot,
 	// pushed again by PUT /v2/octavia/amphorae/{id}/config.
 	agentConfig amphora.AgentConfig
@@ -123,11 +127,20 @@ func openDrivers(ctx context.Context, cfg Config, log *slog.Logger) (d drivers, 
 	// leaves the agents serving; the next start re-adopts them.
 	d.close = func() { _ = comp.Close() }
 	d.compute = comp
+	storage := cfg.Certificates.StoragePath
+	if storage == "" {
+		storage = filepath.Join(cfg.DataDir, "certificates")
+	}
+	if d.certificates, err = certfiles.New(storage); err != nil {
+		d.close()
+		return d, err
+	}
 	d.amphora, err = rest.New(rest.Options{
-		ClientCert: client,
-		RootCAs:    ca.CertPool(),
-		Render:     rest.HAProxyRenderer(haproxy.Options{MaxConn: haproxy.MaxConnForFileLimit(fileLimit())}),
-		Log:        log.With("component", "amphora"),
+		ClientCert:   client,
+		RootCAs:      ca.CertPool(),
+		Render:       rest.HAProxyRenderer(haproxy.Options{MaxConn: haproxy.MaxConnForFileLimit(fileLimit())}),
+		Certificates: d.certificates,
+		Log:          log.With("component", "amphora"),
 	})
 	if err != nil {
 		d.close()

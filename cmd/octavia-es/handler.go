@@ -8,14 +8,15 @@ import (
 	v2 "github.com/octavia-es/octavia-es/http/v2"
 )
 
-// newHTTPHandler builds the Octavia API over the app's components.
-func newHTTPHandler(cfg Config, deps v2.Deps) (http.Handler, error) {
+// newHTTPHandler builds the Octavia API over the app's components; certs
+// is the local certificate manager (nil with the noop drivers).
+func newHTTPHandler(cfg Config, deps v2.Deps, certs v2.CertificateChecker) (http.Handler, error) {
 	return server.New(server.Config{
 		V2: v2.Config{
 			PaginationMaxLimit:    cfg.API.PaginationMaxLimit,
 			ReadYourWritesTimeout: cfg.API.ReadYourWritesTimeout,
 			EnabledProviders:      cfg.API.EnabledProviders,
-			Capabilities:          providerCapabilities(cfg.Drivers),
+			Capabilities:          providerCapabilities(cfg.Drivers, certs),
 		},
 		NoauthDefaultProject: cfg.API.NoauthDefaultProject,
 	}, deps)
@@ -23,14 +24,25 @@ func newHTTPHandler(cfg Config, deps v2.Deps) (http.Handler, error) {
 
 // providerCapabilities: amphorae driven through the agent run the HAProxy
 // configuration haproxy.Render writes, so the provider serves what it
-// renders (no UDP, no SCTP); the noop drivers accept what Octavia's
-// amphora provider accepts.
-func providerCapabilities(d DriversConfig) v2.ProviderCapabilities {
+// renders (no UDP, no SCTP; listeners' certificates from the local
+// certificate manager, which references must resolve in; no client
+// certificate authentication, no pool certificates yet); the noop
+// drivers accept what Octavia's amphora provider accepts.
+func providerCapabilities(d DriversConfig, certs v2.CertificateChecker) v2.ProviderCapabilities {
 	if d.Amphora != "rest" {
 		return v2.ProviderCapabilities{}
 	}
+	const notYet = " is not served by the local amphorae yet (their certificate manager holds listener certificates only)."
 	return v2.ProviderCapabilities{
+		Certificates:      certs,
 		ListenerProtocols: haproxy.SupportedListenerProtocols(),
 		PoolProtocols:     haproxy.SupportedPoolProtocols(),
+		UnsupportedOptions: map[string]string{
+			"client_ca_tls_container_ref": "Client certificate authentication (client_ca_tls_container_ref)" + notYet,
+			"client_crl_container_ref":    "Client certificate revocation lists (client_crl_container_ref)" + notYet,
+			"tls_container_ref":           "Pool client certificates (tls_container_ref)" + notYet,
+			"ca_tls_container_ref":        "Member certificate verification (ca_tls_container_ref)" + notYet,
+			"crl_container_ref":           "Member certificate revocation lists (crl_container_ref)" + notYet,
+		},
 	}
 }

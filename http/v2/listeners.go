@@ -143,7 +143,10 @@ func (a *API) listenerCommand(ctx context.Context, root *record) (loadbalancer.C
 			return cmd, ferr
 		}
 	}
-	return cmd, validateNewListener(l, cmd.Spec, lb.VipAddress)
+	if ferr := validateNewListener(l, cmd.Spec, lb.VipAddress); ferr != nil {
+		return cmd, ferr
+	}
+	return cmd, a.providers.listenerTLS(ctx, lb.Provider, cmd.Spec)
 }
 
 // newListener builds the complete spec of a listener object of a POST on
@@ -263,6 +266,9 @@ func (a *API) updateListener(w http.ResponseWriter, r *http.Request) {
 	s, lbID, cur, ferr := a.listenerGraph(ctx, id)
 	if ferr == nil {
 		ferr = validateListenerUpdate(l, cur.Spec, s.LoadBalancer.Spec.VipAddress)
+	}
+	if ferr == nil {
+		ferr = a.providers.listenerUpdateTLS(ctx, s.LoadBalancer.Spec.Provider, l)
 	}
 	if ferr == nil && truthy(l.str("default_pool_id")) {
 		ferr = defaultPool(s, *l.str("default_pool_id"), cur.Spec.Protocol)

@@ -211,6 +211,9 @@ func (a *API) newPool(p *record, lb events.LoadBalancer) (events.Pool, *fault.Er
 	if truthy(spec.CRLContainerRef) && !truthy(spec.CATLSContainerRef) {
 		return spec, fault.Validation("A CA certificate reference is required to specify a revocation list.")
 	}
+	if ferr := a.providers.poolTLS(lb.Provider, spec.TLSContainerRef, spec.CATLSContainerRef, spec.CRLContainerRef); ferr != nil {
+		return spec, ferr
+	}
 	if spec.TLSEnabled {
 		if spec.TLSCiphers == nil {
 			spec.TLSCiphers = ptr(defaultCiphers)
@@ -270,10 +273,13 @@ func (a *API) updatePool(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, ferr)
 		return
 	}
-	_, lbID, cur, ferr := a.poolGraph(ctx, id)
+	s, lbID, cur, ferr := a.poolGraph(ctx, id)
 	var overrides map[string]any
 	if ferr == nil {
 		overrides, ferr = validatePoolUpdate(p, cur.Spec)
+	}
+	if ferr == nil {
+		ferr = a.providers.poolTLS(s.LoadBalancer.Spec.Provider, p.str("tls_container_ref"), p.str("ca_tls_container_ref"), p.str("crl_container_ref"))
 	}
 	if ferr != nil {
 		fault.Write(w, ferr)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -215,6 +216,12 @@ func (b *backend) handle(w http.ResponseWriter, r *http.Request) {
 		b.held.Add(-1)
 	}
 	b.served.Add(1)
+	if r.URL.Path == "/headers" {
+		// What reached the member: the headers HAProxy inserted.
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(r.Header)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain")
 	_, _ = io.WriteString(w, b.name)
 }

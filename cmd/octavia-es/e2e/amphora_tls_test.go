@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// selfSigned writes a PEM bundle (key, then certificate) for name into
+// dir and returns its file:// reference and the certificate.
+func selfSigned(t *testing.T, dir, file, name string) (string, *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	kd, _ := x509.MarshalPKCS8PrivateKey(key)
+	b := append(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	path := filepath.Join(dir, file)
+	noErr(t, "write bundle", os.WriteFile(path, b, 0o600))
+	return "file://" + path, cert
+}
+
+// TestAmphoraTerminatedHTTPS: a TERMINATED_HTTPS listener whose
+// certificate is a PEM bundle in the controller's certificate directory:
+// HTTPS through the VIP, verified against that certificate; the member
+// gets the headers insert_headers asks for (X-Forwarded-Proto https, the
+// client's address, the X-SSL-* of a client without a certificate); a new
+// certificate on update is served; references the manager cannot read and
+// options the local amphorae do not serve are refused.
+func TestAmphoraTerminatedHTTPS(t *testing.T) {
+	t.Parallel()
+	srv := startLocalServer(t)
+	c := newRawClient(srv.URL, "p-tls")
+	one := startBackend(t, "one")
+	store := filepath.Join(srv.dataDir, "certificates") // the embedded default storage_path
+	ref, cert := selfSigned(t, store, "www.pem", "www.example.test")
+
+	listener := map[string]any{
+		"name": "tls", "protocol": "TERMINATED_HTTPS", "protocol_port": listenerPort, "default_tls_container_ref": ref,
+		"insert_headers": map[string]any{
+			"X-Forwarded-For": "true", "X-Forwarded-Proto": "true", "X-SSL-Client-Verify": "true", "X-SSL-Client-Has-Cert": "true",
+		},
+		"default_pool": httpPool("tls-pool", "ROUND_ROBIN", one),
+	}
+	s := createStack(t, c, listener)
+	waitOperating(t, c, s.lb, waitTimeout, s.allOnline())
+
+	get := func(serverName string, roots *x509.CertPool) (*http.Response, map[string][]string) {
+		t.Helper()
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{ServerName: serverName, RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+		resp, err := hc.Get("https://" + net.JoinHostPort(s.vip, strconv.Itoa(listenerPort)) + "/headers")
+		noErr(t, "HTTPS through the VIP", err)
+		defer resp.Body.Close()
+		var h map[string][]string
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &h) != nil {
+			t.Fatalf("HTTPS answer %d %s", resp.StatusCode, b)
+		}
+		return resp, h
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	resp, h := get("www.example.test", roots) // verified: the chain and the name
+	if p := resp.TLS.NegotiatedProtocol; p != "" && p != "http/1.1" {
+		t.Errorf("ALPN %q", p)
+	}
+	want := map[string]string{"X-Forwarded-Proto": "https", "X-Ssl-Client-Verify": "0", "X-Ssl-Client-Has-Cert": "0"}
+	for k, v := range want {
+		if got := h[k]; len(got) != 1 || got[0] != v {
+			t.Errorf("member got %s %v, want %q (all: %v)", k, got, v, h)
+		}
+	}
+	if xff := h["X-Forwarded-For"]; len(xff) != 1 || net.ParseIP(xff[0]) == nil || !net.ParseIP(xff[0]).IsLoopback() {
+		t.Errorf("X-Forwarded-For %v, want the client's loopback address", xff)
+	}
+	// Plain HTTP on the TLS port gets no answer a client could take for one.
+	if _, err := newVIPClient(s.vip, listenerPort).get("/"); err == nil {
+		t.Error("plain HTTP answered on the TERMINATED_HTTPS port")
+	}
+
+	// A new certificate on update: served once ACTIVE again.
+	ref2, cert2 := selfSigned(t, store, "www2.pem", "www2.example.test")
+	r := c.do(t, request{Method: http.MethodPut, Path: "/v2/lbaas/listeners/" + s.listeners["tls"],
+		Body: mustJSON(t, map[string]any{"listener": map[string]any{"default_tls_container_ref": ref2}})})
+	mustStatus(t, "update listener certificate", r, http.StatusOK)
+	waitActive(t, c, s.lb)
+	roots2 := x509.NewCertPool()
+	roots2.AddCert(cert2)
+	if resp, _ := get("www2.example.test", roots2); resp.TLS.PeerCertificates[0].Subject.CommonName != "www2.example.test" {
+		t.Fatalf("after the update: served %s", resp.TLS.PeerCertificates[0].Subject.CommonName)
+	}
+
+	// Refusals: nothing recorded, the listener keeps serving.
+	outside, _ := selfSigned(t, t.TempDir(), "outside.pem", "outside.example.test")
+	missing := "file://" + filepath.Join(store, "missing.pem")
+	for _, tc := range []struct {
+		name   string
+		body   map[string]any
+		status int
+		fault  string
+	}{
+		{"unreadable reference", map[string]any{"protocol": "TERMINATED_HTTPS", "default_tls_container_ref": missing},
+			400, "Could not retrieve certificate: ['" + missing + "']"},
+		{"outside the certificate directory", map[string]any{"protocol": "TERMINATED_HTTPS", "default_tls_container_ref": outside},
+			400, "Could not retrieve certificate: ['" + outside + "']"},
+		{"client authentication", map[string]any{"protocol": "TERMINATED_HTTPS", "default_tls_container_ref": ref, "client_ca_tls_container_ref": ref},
+			501, "Provider 'amphora' does not support a requested option: Client certificate authentication (client_ca_tls_container_ref) is not served by the local amphorae yet"},
+	} {
+		l := tc.body
+		l["loadbalancer_id"], l["protocol_port"] = s.lb, listenerPort+1
+		r := c.do(t, request{Method: http.MethodPost, Path: "/v2/lbaas/listeners", Body: mustJSON(t, map[string]any{"listener": l})})
+		if tc.status == 400 {
+			wantFault(t, tc.name, r, tc.status, tc.fault)
+		} else if r.Status != tc.status || !json.Valid(r.Body) || !containsFault(r.Body, tc.fault) {
+			t.Errorf("%s: %s, want %d %q", tc.name, r, tc.status, tc.fault)
+		}
+	}
+	if lb := objectAt(t, c.get(t, "/v2/lbaas/loadbalancers/"+s.lb), "loadbalancer"); lb["provisioning_status"] != "ACTIVE" {
+		t.Fatalf("load balancer after refusals: %v", lb)
+	}
+	get("www2.example.test", roots2)
+}
+
+func containsFault(body []byte, want string) bool {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return false
+	}
+	fs, _ := m["faultstring"].(string)
+	return len(fs) >= len(want) && fs[:len(want)] == want
+}
