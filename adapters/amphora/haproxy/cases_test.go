@@ -246,6 +246,20 @@ func goldenCases() []goldenCase {
 			c.Listeners = []events.Listener{l}
 			return c
 		}},
+		{name: "terminated-https-client-auth", cfg: func() amphora.Config {
+			// Listener 5 verifies client certificates against a CA and its
+			// revocation list, and passes what it saw on.
+			c := simple()
+			l := withPool(listener(5, protoTerminatedHTTPS, 8443), 1)
+			l.DefaultTLSContainerRef = ptr("file:///etc/octavia-es/certificates/default.pem")
+			l.ClientCATLSContainerRef = ptr("file:///etc/octavia-es/certificates/ca.pem")
+			l.ClientCRLContainerRef = ptr("file:///etc/octavia-es/certificates/crl.pem")
+			l.ClientAuthentication = "MANDATORY"
+			l.TLSVersions = []string{"TLSv1.2", "TLSv1.3"}
+			l.InsertHeaders = map[string]string{"X-SSL-Client-Verify": "true", "X-SSL-Client-CN": "true", "X-SSL-Issuer": "true"}
+			c.Listeners = []events.Listener{l}
+			return c
+		}},
 		{name: "prometheus-tls", cfg: func() amphora.Config {
 			c := amphora.Config{Version: 3, LoadBalancer: loadBalancer()}
 			l := listener(2, protoPrometheus, 9100)

@@ -43,10 +43,20 @@ func TestRenderRefuses(t *testing.T) {
 			c.Listeners[0].Protocol = protoTerminatedHTTPS
 			o.Certificates = nil
 		}, ErrCertificateUnavailable, listenerID(1)},
-		{"client CA", func(c *amphora.Config, _ *Options) {
+		{"client CA file missing", func(c *amphora.Config, _ *Options) {
 			c.Listeners[0].Protocol = protoTerminatedHTTPS
 			c.Listeners[0].ClientCATLSContainerRef = ptr("ref")
-		}, ErrCertificateUnavailable, "client authentication"},
+		}, ErrCertificateUnavailable, "no client CA file"},
+		{"client CRL file missing", func(c *amphora.Config, o *Options) {
+			c.Listeners[0].Protocol = protoTerminatedHTTPS
+			c.Listeners[0].ClientCATLSContainerRef, c.Listeners[0].ClientCRLContainerRef = ptr("ref"), ptr("crl")
+			o.ClientCAs = map[string]string{listenerID(1): "ca.pem"}
+		}, ErrCertificateUnavailable, "no client CRL file"},
+		{"client authentication mode", func(c *amphora.Config, o *Options) {
+			c.Listeners[0].Protocol = protoTerminatedHTTPS
+			c.Listeners[0].ClientCATLSContainerRef, c.Listeners[0].ClientAuthentication = ptr("ref"), "SOMETIMES"
+			o.ClientCAs = map[string]string{listenerID(1): "ca.pem"}
+		}, ErrUnsupportedOption, "SOMETIMES"},
 		{"pool CA", func(c *amphora.Config, _ *Options) {
 			c.Pools[0].TLSEnabled = true
 			c.Pools[0].CATLSContainerRef = ptr("ref")

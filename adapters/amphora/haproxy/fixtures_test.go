@@ -32,7 +32,10 @@ func goldenOptions() Options {
 			listenerID(2): goldenBase + "/certs/" + listenerID(2) + ".pem",
 			listenerID(3): goldenBase + "/certs/" + listenerID(3) + ".pem",
 			listenerID(4): goldenBase + "/certs/" + listenerID(4) + ".pem",
+			listenerID(5): goldenBase + "/certs/" + listenerID(5) + ".pem",
 		},
+		ClientCAs:  map[string]string{listenerID(5): goldenBase + "/certs/client-ca.pem"},
+		ClientCRLs: map[string]string{listenerID(5): goldenBase + "/certs/client-crl.pem"},
 		SNICertificates: map[string][]string{
 			listenerID(4): {goldenBase + "/certs/sni-a.pem", goldenBase + "/certs/sni-b.pem"},
 		},

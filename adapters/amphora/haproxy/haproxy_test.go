@@ -40,8 +40,14 @@ func amphoraDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	pemBytes := selfSigned(t)
-	for _, id := range []string{listenerID(1), listenerID(2), listenerID(3), listenerID(4), "sni-a", "sni-b"} {
+	for _, id := range []string{listenerID(1), listenerID(2), listenerID(3), listenerID(4), listenerID(5), "sni-a", "sni-b"} {
 		if err := os.WriteFile(filepath.Join(dir, "certs", id+".pem"), pemBytes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caPEM, crlPEM := clientCA(t)
+	for name, b := range map[string][]byte{"client-ca.pem": caPEM, "client-crl.pem": crlPEM} {
+		if err := os.WriteFile(filepath.Join(dir, "certs", name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,6 +82,33 @@ func selfSigned(t *testing.T) []byte {
 	}
 	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})...)
+}
+
+// clientCA is a CA certificate and an (empty) revocation list it signed,
+// PEM, as HAProxy's ca-file and crl-file read them.
+func clientCA(t *testing.T) (caPEM, crlPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "client CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:  x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(der)
+	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(24 * time.Hour),
+	}, ca, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crl})
 }
 
 // haproxyCheck runs haproxy -c on a configuration and returns its output.

@@ -70,6 +70,14 @@ type Options struct {
 	// match the client's server name, the first one otherwise.
 	SNICertificates map[string][]string
 
+	// ClientCAs and ClientCRLs map a listener id to the PEM file of the CA
+	// certificates client certificates are verified against
+	// (client_ca_tls_container_ref) and of its revocation list
+	// (client_crl_container_ref). A listener naming one missing here is
+	// refused with ErrCertificateUnavailable.
+	ClientCAs  map[string]string
+	ClientCRLs map[string]string
+
 	// PingCommand is the external-check command PING monitors run (HAProxy
 	// calls it with proxy address, proxy port, server address and port in
 	// HAPROXY_SERVER_ADDR...); required only when a PING monitor is

@@ -96,10 +96,6 @@ func bindTLS(l events.Listener, opts Options) (string, error) {
 	if l.Protocol != protoTerminatedHTTPS && !(l.Protocol == protoPrometheus && hasRefs) {
 		return "", nil
 	}
-	if (l.ClientCATLSContainerRef != nil && *l.ClientCATLSContainerRef != "") ||
-		(l.ClientCRLContainerRef != nil && *l.ClientCRLContainerRef != "") {
-		return "", fmt.Errorf("listener %s: client authentication CA/CRL files are not supported yet: %w", l.ID, ErrCertificateUnavailable)
-	}
 	path, ok := opts.Certificates[l.ID]
 	if !ok || path == "" {
 		return "", fmt.Errorf("listener %s (%s): no certificate file given: %w", l.ID, l.Protocol, ErrCertificateUnavailable)
@@ -112,11 +108,59 @@ func bindTLS(l events.Listener, opts Options) (string, error) {
 		}
 		parts = append(parts, "crt "+crt)
 	}
+	clientAuth, err := bindClientAuth(l, opts)
+	if err != nil {
+		return "", err
+	}
+	parts = append(parts, clientAuth...)
 	more, err := tlsOptions("listener "+l.ID, l.TLSCiphers, l.TLSVersions, l.ALPNProtocols)
 	if err != nil {
 		return "", err
 	}
 	return strings.Join(append(parts, more...), " "), nil
+}
+
+// clientAuthModes is Octavia's CLIENT_AUTH_MAP.
+var clientAuthModes = map[string]string{"NONE": "none", "OPTIONAL": "optional", "MANDATORY": "required"}
+
+// bindClientAuth is the client certificate part of a TLS bind (Octavia's
+// client_ca_opt and ca_crl_opt): "ca-file <CA> verify <mode>" and, with a
+// revocation list, "crl-file <CRL>"; nothing without a client CA.
+func bindClientAuth(l events.Listener, opts Options) ([]string, error) {
+	if l.ClientCATLSContainerRef == nil || *l.ClientCATLSContainerRef == "" {
+		return nil, nil
+	}
+	mode, ok := clientAuthModes[l.ClientAuthentication]
+	if l.ClientAuthentication == "" {
+		mode, ok = "none", true
+	}
+	if !ok {
+		return nil, fmt.Errorf("listener %s: client_authentication %q: %w", l.ID, l.ClientAuthentication, ErrUnsupportedOption)
+	}
+	file := func(what string, files map[string]string) (string, error) {
+		p, ok := files[l.ID]
+		if !ok || p == "" {
+			return "", fmt.Errorf("listener %s: no %s file given: %w", l.ID, what, ErrCertificateUnavailable)
+		}
+		q, err := quoteArg(p)
+		if err != nil {
+			return "", fmt.Errorf("listener %s %s path: %w", l.ID, what, err)
+		}
+		return q, nil
+	}
+	ca, err := file("client CA", opts.ClientCAs)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{"ca-file " + ca, "verify " + mode}
+	if l.ClientCRLContainerRef != nil && *l.ClientCRLContainerRef != "" {
+		crl, err := file("client CRL", opts.ClientCRLs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, "crl-file "+crl)
+	}
+	return out, nil
 }
 
 // tlsOptions: ciphers, disabled versions and ALPN, as Octavia renders them

@@ -12,54 +12,106 @@ import (
 	"github.com/octavia-es/octavia-es/events"
 )
 
-// uploadCertificates fetches the PEM bundles of the configuration's TLS
-// listeners and uploads them to the agent (Octavia's
-// _process_tls_certificates), before the configuration naming them. A file
-// is named by its content's hash: an unchanged certificate is the same
-// file, a renewed one a new file (and a changed configuration, so a
-// reload). It returns the files per listener: the default certificate
-// (default_tls_container_ref, else the first SNI one), then the SNI ones.
-func (d *Driver) uploadCertificates(ctx context.Context, c *client, amp events.Amphora, cfg amphora.Config) (map[string]string, map[string][]string, error) {
-	var (
-		def      map[string]string
-		sni      map[string][]string
-		uploaded = map[string]string{} // ref -> file, once per push
-	)
+// TLSFiles are the uploaded files of a configuration's TLS listeners by
+// listener id, as the configuration names them (haproxy.Options' fields
+// of the same names).
+type TLSFiles struct {
+	Certificates    map[string]string
+	SNICertificates map[string][]string
+	ClientCAs       map[string]string
+	ClientCRLs      map[string]string
+}
+
+// uploader uploads each file once per push.
+type uploader struct {
+	c        *client
+	amp      events.Amphora
+	lbID     string
+	uploaded map[string]string // ref (and kind) -> file
+}
+
+// file uploads content under its hash's name: an unchanged file keeps its
+// name, a renewed one gets a new name (a changed configuration, so a
+// reload).
+func (u *uploader) file(ctx context.Context, key string, get func() ([]byte, error)) (string, error) {
+	if name, ok := u.uploaded[key]; ok {
+		return name, nil
+	}
+	content, err := get()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(content)
+	filename := hex.EncodeToString(sum[:]) + ".pem"
+	if err := u.c.uploadCert(ctx, u.amp.ID, u.lbID, filename, content); err != nil {
+		return "", err
+	}
+	u.uploaded[key] = agent.CertPath(filename)
+	return u.uploaded[key], nil
+}
+
+// uploadCertificates fetches what the configuration's TLS listeners need
+// from the certificate manager and uploads it to the agent before the
+// configuration naming it (Octavia's _process_tls_certificates and
+// _process_secret): per listener, its default certificate
+// (default_tls_container_ref, else the first SNI one), the SNI ones, the
+// client CA and the CA's revocation list. Without a certificate source
+// nothing is uploaded and the renderer says what is missing.
+func (d *Driver) uploadCertificates(ctx context.Context, c *client, amp events.Amphora, cfg amphora.Config) (TLSFiles, error) {
+	var out TLSFiles
+	src := d.opts.Certificates
+	if src == nil {
+		return out, nil
+	}
+	u := &uploader{c: c, amp: amp, lbID: cfg.LoadBalancer.ID, uploaded: map[string]string{}}
 	for _, l := range cfg.Listeners {
 		refs := tlsRefs(l)
-		if len(refs) == 0 || d.opts.Certificates == nil {
-			continue // without a source, the renderer says what is missing
+		if len(refs) == 0 {
+			continue
 		}
 		var files []string
 		for _, ref := range refs {
-			name, ok := uploaded[ref]
-			if !ok {
-				pem, err := d.opts.Certificates.BundlePEM(ctx, ref)
-				if err != nil {
-					return nil, nil, fmt.Errorf("listener %s: certificate %s: %w", l.ID, ref, err)
-				}
-				sum := sha256.Sum256(pem)
-				name = hex.EncodeToString(sum[:]) + ".pem"
-				if err := c.uploadCert(ctx, amp.ID, cfg.LoadBalancer.ID, name, pem); err != nil {
-					return nil, nil, err
-				}
-				uploaded[ref] = name
+			name, err := u.file(ctx, "cert "+ref, func() ([]byte, error) { return src.BundlePEM(ctx, ref) })
+			if err != nil {
+				return out, fmt.Errorf("listener %s: certificate %s: %w", l.ID, ref, err)
 			}
-			files = append(files, agent.CertPath(name))
+			files = append(files, name)
 		}
-		if def == nil {
-			def, sni = map[string]string{}, map[string][]string{}
-		}
-		def[l.ID] = files[0]
+		setFile(&out.Certificates, l.ID, files[0])
 		if len(files) > 1 {
-			sni[l.ID] = files[1:]
+			if out.SNICertificates == nil {
+				out.SNICertificates = map[string][]string{}
+			}
+			out.SNICertificates[l.ID] = files[1:]
+		}
+		for _, s := range []struct {
+			ref  *string
+			what string
+			into *map[string]string
+		}{{l.ClientCATLSContainerRef, "client CA", &out.ClientCAs}, {l.ClientCRLContainerRef, "client CRL", &out.ClientCRLs}} {
+			if s.ref == nil || *s.ref == "" {
+				continue
+			}
+			ref := *s.ref
+			name, err := u.file(ctx, "secret "+ref, func() ([]byte, error) { return src.GetSecret(ctx, ref) })
+			if err != nil {
+				return out, fmt.Errorf("listener %s: %s %s: %w", l.ID, s.what, ref, err)
+			}
+			setFile(s.into, l.ID, name)
 		}
 	}
-	return def, sni, nil
+	return out, nil
+}
+
+func setFile(m *map[string]string, k, v string) {
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[k] = v
 }
 
 // tlsRefs are the certificate references a listener terminates TLS with,
-// the default first ("" when none).
+// the default first.
 func tlsRefs(l events.Listener) []string {
 	hasRefs := (l.DefaultTLSContainerRef != nil && *l.DefaultTLSContainerRef != "") || len(l.SNIContainerRefs) > 0
 	if !hasRefs || (l.Protocol != "TERMINATED_HTTPS" && l.Protocol != "PROMETHEUS") {

@@ -153,3 +153,132 @@ func TestTerminatedHTTPS(t *testing.T) {
 		t.Fatalf("failed pushes changed what is served: %s", cn)
 	}
 }
+
+// testCA signs client certificates and revocation lists.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newTestCA(t *testing.T) testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "clients CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+func (ca testCA) client(t *testing.T, cn string, serial int64) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func (ca testCA) crl(t *testing.T, revoked ...int64) []byte {
+	t.Helper()
+	var entries []x509.RevocationListEntry
+	for _, s := range revoked {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: big.NewInt(s), RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(time.Hour),
+		RevokedCertificateEntries: entries,
+	}, ca.cert, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+}
+
+// TestClientCertificateAuthentication: the client CA and its revocation
+// list go to the agent with the listener's certificate; HAProxy admits
+// the clients the CA signed and the list does not revoke.
+func TestClientCertificateAuthentication(t *testing.T) {
+	requireHAProxy(t)
+	c := newController(t)
+	store, err := files.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.drv.opts.Certificates = store
+	amp, _ := c.bootAmphora(t, "6c7d8e9f-0000-4000-8000-0000000000f6")
+	ctx := context.Background()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(store.Dir(), name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return "file://" + p
+	}
+	ca := newTestCA(t)
+	good, revoked := ca.client(t, "good-client", 10), ca.client(t, "revoked-client", 11)
+	port := freePort(t, amphoratest.VIP.Address)
+	cfg := amphoratest.Graph(1, port)
+	cfg.HealthMonitors = nil
+	cfg.Members = cfg.Members[:1]
+	cfg.Members[0].ProtocolPort = echo(t)
+	l := &cfg.Listeners[0]
+	l.Protocol, l.DefaultTLSContainerRef = "TERMINATED_HTTPS", ptrTo(write("server.pem", bundle(t, "lb.example.test")))
+	l.ClientCATLSContainerRef, l.ClientCRLContainerRef = ptrTo(write("ca.pem", ca.pem)), ptrTo(write("crl.pem", ca.crl(t, 11)))
+	l.ClientAuthentication = "MANDATORY"
+	l.InsertHeaders = map[string]string{"X-Forwarded-Proto": "true"}
+	if err := c.drv.PlugVIP(ctx, amp, amphoratest.VIP); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.drv.UpdateConfig(ctx, amp, cfg); err != nil {
+		t.Fatal(err)
+	}
+	call := func(certs ...tls.Certificate) error {
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: certs}}} //nolint:gosec // the server's certificate is not the point
+		resp, err := hc.Get("https://" + net.JoinHostPort(amphoratest.VIP.Address, strconv.Itoa(port)) + "/")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = io.ReadAll(resp.Body)
+		return err
+	}
+	if err := call(good); err != nil {
+		t.Fatalf("a client the CA signed: %v", err)
+	}
+	if err := call(); err == nil {
+		t.Fatal("admitted without a client certificate")
+	}
+	if err := call(revoked); err == nil {
+		t.Fatal("admitted a revoked client certificate")
+	}
+	if err := call(bundleCert(t)); err == nil {
+		t.Fatal("admitted a certificate of another CA")
+	}
+}
+
+func ptrTo(s string) *string { return &s }
+
+// bundleCert is a self-signed client certificate (no CA knows it).
+func bundleCert(t *testing.T) tls.Certificate {
+	t.Helper()
+	return newTestCA(t).client(t, "stranger", 12)
+}

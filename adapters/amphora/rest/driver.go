@@ -47,10 +47,8 @@ const (
 type Layout struct {
 	agent.Paths
 	PingCommand string // the PING health monitors' external-check script
-	// Certificates and SNICertificates are the TLS listeners' PEM files
-	// (haproxy.Options' fields of the same names), uploaded before.
-	Certificates    map[string]string
-	SNICertificates map[string][]string
+	// TLS are the TLS listeners' files, uploaded before.
+	TLS TLSFiles
 }
 
 // Renderer renders a load balancer's configuration for one amphora.
@@ -66,7 +64,8 @@ func HAProxyRenderer(base haproxy.Options) Renderer {
 		opts.StatsSocket = files.StatsSocket
 		opts.StateFile = files.StateFile
 		opts.PingCommand = files.PingCommand
-		opts.Certificates, opts.SNICertificates = files.Certificates, files.SNICertificates
+		opts.Certificates, opts.SNICertificates = files.TLS.Certificates, files.TLS.SNICertificates
+		opts.ClientCAs, opts.ClientCRLs = files.TLS.ClientCAs, files.TLS.ClientCRLs
 		return haproxy.Render(cfg, opts)
 	}
 }
@@ -91,11 +90,12 @@ type Options struct {
 	Log            *slog.Logger
 }
 
-// CertificateSource gives the PEM bundle (certificate, key,
-// intermediates) a TLS container reference names
-// (certificates/files.Manager).
+// CertificateSource reads what TLS container references name
+// (certificates/files.Manager): a listener's PEM bundle (certificate, key,
+// intermediates), or a secret as it is (a client CA, a revocation list).
 type CertificateSource interface {
 	BundlePEM(ctx context.Context, ref string) ([]byte, error)
+	GetSecret(ctx context.Context, ref string) ([]byte, error)
 }
 
 // Driver is the REST amphora driver. Safe for concurrent use.
@@ -145,7 +145,7 @@ func (d *Driver) UpdateConfig(ctx context.Context, amp events.Amphora, cfg ampho
 	}
 	lbID := cfg.LoadBalancer.ID
 	layout := Layout{Paths: agent.ConfigPaths(), PingCommand: agent.PingWrapperPath(base)}
-	if layout.Certificates, layout.SNICertificates, err = d.uploadCertificates(ctx, c, amp, cfg); err != nil {
+	if layout.TLS, err = d.uploadCertificates(ctx, c, amp, cfg); err != nil {
 		return err
 	}
 	// Sockets, state file and certificates relative to the directory

@@ -27,8 +27,8 @@ import (
 	"strings"
 )
 
-// MaxBundle bounds a PEM bundle (a certificate chain and a key are a few
-// KiB).
+// MaxBundle bounds a file (a certificate chain and a key are a few KiB, a
+// revocation list rarely more than a few hundred).
 const MaxBundle = 1 << 20
 
 // Errors, wrapped with the reference and the reason.
@@ -115,6 +115,15 @@ func (m *Manager) BundlePEM(ctx context.Context, ref string) ([]byte, error) {
 		return nil, err
 	}
 	return c.PEM(), nil
+}
+
+// GetSecret is the content of the file ref names, as it is (Octavia's
+// get_secret: a client CA bundle or a revocation list, PEM).
+func (m *Manager) GetSecret(ctx context.Context, ref string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return m.read(ref)
 }
 
 // CheckCertificate is GetCertificate without the result (the API's check

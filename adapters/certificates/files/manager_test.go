@@ -152,6 +152,14 @@ func TestGetCertificate(t *testing.T) {
 			}
 		})
 	}
+	// Secrets: the file as it is, under the same reference rules.
+	caRef := write("ca.pem", ca.cert)
+	if got, err := m.GetSecret(ctx, caRef); err != nil || !bytes.Equal(got, ca.cert) {
+		t.Fatalf("GetSecret = %q, %v", got, err)
+	}
+	if _, err := m.GetSecret(ctx, "file://"+outside); !errors.Is(err, ErrInvalidRef) {
+		t.Fatalf("GetSecret outside: %v", err)
+	}
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := m.GetCertificate(canceled, ref); !errors.Is(err, context.Canceled) {
