@@ -268,7 +268,7 @@ func (a *API) updateListener(w http.ResponseWriter, r *http.Request) {
 		ferr = validateListenerUpdate(l, cur.Spec, s.LoadBalancer.Spec.VipAddress)
 	}
 	if ferr == nil {
-		ferr = a.providers.listenerUpdateTLS(ctx, s.LoadBalancer.Spec.Provider, l)
+		ferr = a.providers.listenerUpdateTLS(ctx, s.LoadBalancer.Spec.Provider, l, cur.Spec)
 	}
 	if ferr == nil && truthy(l.str("default_pool_id")) {
 		ferr = defaultPool(s, *l.str("default_pool_id"), cur.Spec.Protocol)

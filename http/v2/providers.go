@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/octavia-es/octavia-es/events"
 	"github.com/octavia-es/octavia-es/http/fault"
 )
 
@@ -28,10 +27,12 @@ type ProviderCapabilities struct {
 	UnsupportedOptions map[string]string
 }
 
-// CertificateChecker tells whether a TLS container reference can be read
-// (certificates/files.Manager).
+// CertificateChecker is the certificate manager as the API uses it
+// (certificates/files.Manager): whether a listener certificate reference
+// can be read, and the content of a client CA or revocation list.
 type CertificateChecker interface {
 	CheckCertificate(ctx context.Context, ref string) error
+	GetSecret(ctx context.Context, ref string) ([]byte, error)
 }
 
 // octaviaListenerOrder is the order of Octavia's AMPHORA_SUPPORTED_PROTOCOLS,
@@ -105,25 +106,6 @@ func (p providers) supportsPoolProtocol(provider, protocol string) *fault.Error 
 	return nil
 }
 
-// checkTLSRefs is Octavia's _validate_tls_refs: every reference the
-// certificate manager cannot read is named, in the order given, as
-// CertificateRetrievalException (400) does.
-func (p providers) checkTLSRefs(ctx context.Context, refs []string) *fault.Error {
-	if p.caps.Certificates == nil {
-		return nil
-	}
-	var bad []any
-	for _, ref := range refs {
-		if err := p.caps.Certificates.CheckCertificate(ctx, ref); err != nil {
-			bad = append(bad, ref)
-		}
-	}
-	if len(bad) > 0 {
-		return fault.BadRequest("Could not retrieve certificate: %s", pyRepr(bad))
-	}
-	return nil
-}
-
 // supportsOptions refuses the first attribute set (in attrs' order) that
 // the driver in use cannot run.
 func (p providers) supportsOptions(provider string, set map[string]bool, attrs ...string) *fault.Error {
@@ -162,44 +144,4 @@ func inOctaviaOrder(protocols []string) []string {
 	}
 	slices.Sort(rest)
 	return append(out, rest...)
-}
-
-// listenerTLS is the certificate checks of a listener POST: its SNI and
-// default references must resolve (in Octavia's order), then the driver
-// must serve what it asks for.
-func (p providers) listenerTLS(ctx context.Context, provider string, spec events.Listener) *fault.Error {
-	refs := append([]string{}, spec.SNIContainerRefs...)
-	if truthy(spec.DefaultTLSContainerRef) {
-		refs = append(refs, *spec.DefaultTLSContainerRef)
-	}
-	if ferr := p.checkTLSRefs(ctx, refs); ferr != nil {
-		return ferr
-	}
-	return p.supportsOptions(provider, map[string]bool{
-		"client_ca_tls_container_ref": truthy(spec.ClientCATLSContainerRef),
-		"client_crl_container_ref":    truthy(spec.ClientCRLContainerRef),
-	}, "client_ca_tls_container_ref", "client_crl_container_ref")
-}
-
-// listenerUpdateTLS is listenerTLS for the attributes a PUT sets.
-func (p providers) listenerUpdateTLS(ctx context.Context, provider string, l *record) *fault.Error {
-	refs := l.strings("sni_container_refs")
-	if ref := l.str("default_tls_container_ref"); truthy(ref) {
-		refs = append(refs, *ref)
-	}
-	if ferr := p.checkTLSRefs(ctx, refs); ferr != nil {
-		return ferr
-	}
-	return p.supportsOptions(provider, map[string]bool{
-		"client_ca_tls_container_ref": truthy(l.str("client_ca_tls_container_ref")),
-		"client_crl_container_ref":    truthy(l.str("client_crl_container_ref")),
-	}, "client_ca_tls_container_ref", "client_crl_container_ref")
-}
-
-// poolTLS refuses the pool certificate attributes (set in a POST's spec or
-// a PUT's body) the driver cannot run.
-func (p providers) poolTLS(provider string, tls, ca, crl *string) *fault.Error {
-	return p.supportsOptions(provider, map[string]bool{
-		"tls_container_ref": truthy(tls), "ca_tls_container_ref": truthy(ca), "crl_container_ref": truthy(crl),
-	}, "tls_container_ref", "ca_tls_container_ref", "crl_container_ref")
 }

@@ -50,8 +50,10 @@ func selfSigned(t *testing.T, dir, file, name string) (string, *x509.Certificate
 // HTTPS through the VIP, verified against that certificate; the member
 // gets the headers insert_headers asks for (X-Forwarded-Proto https, the
 // client's address, the X-SSL-* of a client without a certificate); a new
-// certificate on update is served; references the manager cannot read and
-// options the local amphorae do not serve are refused.
+// certificate on update is served; client certificates against a client
+// CA (OPTIONAL: the member sees who, MANDATORY with a CRL: none and the
+// revoked are refused); references the manager cannot read and options the
+// local amphorae do not serve are refused.
 func TestAmphoraTerminatedHTTPS(t *testing.T) {
 	t.Parallel()
 	srv := startLocalServer(t)
@@ -87,6 +89,7 @@ func TestAmphoraTerminatedHTTPS(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
 	resp, h := get("www.example.test", roots) // verified: the chain and the name
+	var err error
 	if p := resp.TLS.NegotiatedProtocol; p != "" && p != "http/1.1" {
 		t.Errorf("ALPN %q", p)
 	}
@@ -116,6 +119,59 @@ func TestAmphoraTerminatedHTTPS(t *testing.T) {
 		t.Fatalf("after the update: served %s", resp.TLS.PeerCertificates[0].Subject.CommonName)
 	}
 
+	// Client certificates: OPTIONAL, then MANDATORY with a revocation list.
+	ca := newClientCA(t)
+	caRef := ca.write(t, store, "clients-ca.pem", ca.pem)
+	alice, mallory := ca.client(t, "alice", 10), ca.client(t, "mallory", 11)
+	update := func(l map[string]any) {
+		t.Helper()
+		r := c.do(t, request{Method: http.MethodPut, Path: "/v2/lbaas/listeners/" + s.listeners["tls"],
+			Body: mustJSON(t, map[string]any{"listener": l})})
+		mustStatus(t, "update listener", r, http.StatusOK)
+		waitActive(t, c, s.lb)
+	}
+	update(map[string]any{"client_ca_tls_container_ref": caRef, "client_authentication": "OPTIONAL",
+		"insert_headers": map[string]any{"X-Forwarded-Proto": "true", "X-SSL-Client-Verify": "true", "X-SSL-Client-Has-Cert": "true",
+			"X-SSL-Client-CN": "true", "X-SSL-Client-DN": "true", "X-SSL-Issuer": "true"}})
+	withCert := func(certs ...tls.Certificate) (map[string][]string, error) {
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{ServerName: "www2.example.test", RootCAs: roots2, Certificates: certs, MinVersion: tls.VersionTLS12}}}
+		resp, err := hc.Get("https://" + net.JoinHostPort(s.vip, strconv.Itoa(listenerPort)) + "/headers")
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var h map[string][]string
+		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
+	h, err = withCert(alice)
+	noErr(t, "OPTIONAL, with a client certificate", err)
+	for k, v := range map[string]string{"X-Ssl-Client-Verify": "0", "X-Ssl-Client-Has-Cert": "1", "X-Ssl-Client-Cn": "alice",
+		"X-Ssl-Client-Dn": "/CN=alice", "X-Ssl-Issuer": "/CN=clients CA", "X-Forwarded-Proto": "https"} {
+		if got := h[k]; len(got) != 1 || got[0] != v {
+			t.Errorf("with alice's certificate the member got %s %v, want %q", k, got, v)
+		}
+	}
+	h, err = withCert()
+	noErr(t, "OPTIONAL, without a client certificate", err)
+	if got := h["X-Ssl-Client-Has-Cert"]; len(got) != 1 || got[0] != "0" {
+		t.Errorf("without a certificate: X-SSL-Client-Has-Cert %v", got)
+	}
+	crlRef := ca.write(t, store, "clients-crl.pem", ca.crl(t, 11))
+	update(map[string]any{"client_authentication": "MANDATORY", "client_crl_container_ref": crlRef})
+	if _, err := withCert(alice); err != nil {
+		t.Errorf("MANDATORY: alice refused: %v", err)
+	}
+	if _, err := withCert(); err == nil {
+		t.Error("MANDATORY: admitted without a certificate")
+	}
+	if _, err := withCert(mallory); err == nil {
+		t.Error("MANDATORY: admitted mallory, whose certificate the CRL revokes")
+	}
+
 	// Refusals: nothing recorded, the listener keeps serving.
 	outside, _ := selfSigned(t, t.TempDir(), "outside.pem", "outside.example.test")
 	missing := "file://" + filepath.Join(store, "missing.pem")
@@ -129,8 +185,9 @@ func TestAmphoraTerminatedHTTPS(t *testing.T) {
 			400, "Could not retrieve certificate: ['" + missing + "']"},
 		{"outside the certificate directory", map[string]any{"protocol": "TERMINATED_HTTPS", "default_tls_container_ref": outside},
 			400, "Could not retrieve certificate: ['" + outside + "']"},
-		{"client authentication", map[string]any{"protocol": "TERMINATED_HTTPS", "default_tls_container_ref": ref, "client_ca_tls_container_ref": ref},
-			501, "Provider 'amphora' does not support a requested option: Client certificate authentication (client_ca_tls_container_ref) is not served by the local amphorae yet"},
+		{"a CRL of another CA", map[string]any{"protocol": "TERMINATED_HTTPS", "default_tls_container_ref": ref,
+			"client_ca_tls_container_ref": caRef, "client_crl_container_ref": newClientCA(t).write(t, store, "other-crl.pem", nil)},
+			400, "Validation failure: The CRL specified is not valid for client certificate authority reference supplied."},
 	} {
 		l := tc.body
 		l["loadbalancer_id"], l["protocol_port"] = s.lb, listenerPort+1
@@ -141,10 +198,86 @@ func TestAmphoraTerminatedHTTPS(t *testing.T) {
 			t.Errorf("%s: %s, want %d %q", tc.name, r, tc.status, tc.fault)
 		}
 	}
+	pool := map[string]any{"loadbalancer_id": s.lb, "protocol": "HTTPS", "lb_algorithm": "ROUND_ROBIN", "tls_enabled": true, "tls_container_ref": ref}
+	r = c.do(t, request{Method: http.MethodPost, Path: "/v2/lbaas/pools", Body: mustJSON(t, map[string]any{"pool": pool})})
+	if want := "Provider 'amphora' does not support a requested option: Pool client certificates (tls_container_ref) is not served by the local amphorae yet"; r.Status != 501 || !containsFault(r.Body, want) {
+		t.Errorf("pool with a client certificate: %s, want 501 %q", r, want)
+	}
 	if lb := objectAt(t, c.get(t, "/v2/lbaas/loadbalancers/"+s.lb), "loadbalancer"); lb["provisioning_status"] != "ACTIVE" {
 		t.Fatalf("load balancer after refusals: %v", lb)
 	}
-	get("www2.example.test", roots2)
+	if _, err := withCert(alice); err != nil {
+		t.Fatalf("after the refusals: %v", err)
+	}
+}
+
+// clientCA signs the test's client certificates and revocation lists.
+type clientCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newClientCA(t *testing.T) clientCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "clients CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return clientCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+func (ca clientCA) client(t *testing.T, cn string, serial int64) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// crl is a revocation list of the given serials (PEM).
+func (ca clientCA) crl(t *testing.T, revoked ...int64) []byte {
+	t.Helper()
+	var entries []x509.RevocationListEntry
+	for _, s := range revoked {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: big.NewInt(s), RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1),
+		ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(time.Hour), RevokedCertificateEntries: entries}, ca.cert, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+}
+
+// write stores content (an empty revocation list of ca when nil) in dir
+// and returns its file:// reference.
+func (ca clientCA) write(t *testing.T, dir, name string, content []byte) string {
+	t.Helper()
+	if content == nil {
+		content = ca.crl(t)
+	}
+	path := filepath.Join(dir, name)
+	noErr(t, "write "+name, os.WriteFile(path, content, 0o600))
+	return "file://" + path
 }
 
 func containsFault(body []byte, want string) bool {
