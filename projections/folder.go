@@ -33,25 +33,60 @@ type folded struct {
 	stop error
 }
 
+// decoded is an envelope with its payload decoded (ev nil: not a load
+// balancer's stream, or err).
+type decoded struct {
+	env events.Envelope
+	ev  events.Event
+	err error
+}
+
+// decode decodes the payloads of the load balancer events of batch above
+// position from; a replay does it on its reading goroutine.
+func decode(reg *events.Registry, batch []events.Envelope, from int64) []decoded {
+	out := make([]decoded, 0, len(batch))
+	for _, env := range batch {
+		if env.Position <= from {
+			continue
+		}
+		d := decoded{env: env}
+		if strings.HasPrefix(env.Stream, events.StreamPrefix) {
+			if d.ev, d.err = reg.Decode(env); d.err != nil {
+				d.err = fmt.Errorf("projections: %s v%d (position %d): %w", env.Stream, env.Version, env.Position, d.err)
+			}
+		}
+		out = append(out, d)
+		if d.err != nil {
+			break // what follows is not folded
+		}
+	}
+	return out
+}
+
 // foldBatch folds the envelopes of batch with a position above from.
 // Envelopes of streams that are not load balancers' are passed over.
 func (f *folder) foldBatch(ctx context.Context, batch []events.Envelope, from int64) (folded, error) {
+	return f.foldDecoded(ctx, decode(f.reg, batch, from), from)
+}
+
+// foldDecoded folds decoded envelopes with a position above from.
+func (f *folder) foldDecoded(ctx context.Context, batch []decoded, from int64) (folded, error) {
 	out := folded{last: from}
 	touched := map[string]int{} // stream -> index in out.graphs
-	for _, env := range batch {
+	for _, d := range batch {
+		env := d.env
 		if env.Position <= out.last {
 			continue
 		}
-		if !strings.HasPrefix(env.Stream, events.StreamPrefix) {
+		if d.err != nil {
+			out.stop = d.err
+			break
+		}
+		if d.ev == nil {
 			out.last = env.Position
 			continue
 		}
-		ev, err := f.reg.Decode(env)
-		if err != nil {
-			out.stop = fmt.Errorf("projections: %s v%d (position %d): %w", env.Stream, env.Version, env.Position, err)
-			break
-		}
-		g, err := f.fold(ctx, env, ev)
+		g, err := f.fold(ctx, env, d.ev)
 		if err != nil {
 			return out, err
 		}

@@ -61,9 +61,11 @@ type ReplayOptions struct {
 	// replaying goroutine.
 	Progress func(ReplayProgress)
 	Log      *slog.Logger
-	// BatchEvents is how many events one transaction of the new tables
-	// folds (default 4096). A running server's projector waits for the
-	// write lock while one commits.
+	// BatchEvents is how many events are folded before the graphs they
+	// touched are written (default 32768): the larger, the fewer times a
+	// graph met again is rewritten. Writes are committed 512 graphs per
+	// transaction (a running server's projector waits for the write lock
+	// while one commits).
 	BatchEvents int
 	// CacheGraphs is how many load balancer graphs stay folded in memory
 	// (default 65536); a graph evicted and met again is reloaded from its
@@ -83,7 +85,9 @@ type ReplayResult struct {
 }
 
 const (
-	defaultReplayBatch = 4096
+	// readPage is how many events one ReadAll of a replay asks for.
+	readPage           = 2048
+	defaultReplayBatch = 32768
 	defaultReplayCache = 65536
 	// switchDistance: the catch-up ends when at most this many events are
 	// left; the switch transaction folds them while it holds the write
@@ -128,7 +132,7 @@ func Replay(ctx context.Context, path string, src ReplaySource, reg *events.Regi
 	}
 	defer unlock()
 
-	db, err := openDB(path, "&_txlock=immediate")
+	db, err := openDB(path, "&_txlock=immediate&_pragma=cache_size(-65536)")
 	if err != nil {
 		return ReplayResult{}, err
 	}
@@ -311,33 +315,54 @@ func (r *replay) leftovers(ctx context.Context) ([]string, error) {
 }
 
 // foldTo folds the store's events up to position target into the new
-// tables, BatchEvents per transaction, reading the next page while one is
-// folded and written.
+// tables. A reading goroutine reads and decodes the next page while one is
+// folded. The graphs a window of BatchEvents events touched are written
+// once, graphsPerTx per transaction: a graph met several times in the
+// window is rendered and written once, and a running server's projector
+// never waits long for the write lock. (The new tables are nobody's until
+// the switch: how their writes are grouped does not matter to readers.)
 func (r *replay) foldTo(ctx context.Context, phase ReplayPhase, target int64) error {
 	if r.pos >= target {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan []events.Envelope, 2)
+	pages := make(chan []decoded, 2)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(pages)
 		readErr <- r.read(ctx, r.pos, target, pages)
 	}()
+	window := map[string]*graph{}
+	var order []string
+	inWindow := 0
 	for page := range pages {
-		w, err := r.sink.begin(ctx)
+		f, err := r.fold.foldDecoded(ctx, page, r.pos)
+		if err == nil {
+			err = f.stop
+		}
 		if err != nil {
+			r.fold.cache.clear()
 			return err
 		}
-		if err := r.foldPage(ctx, w, page); err != nil {
-			w.rollback()
-			return err
+		for _, g := range f.graphs {
+			if _, ok := window[g.stream]; !ok {
+				order = append(order, g.stream)
+			}
+			window[g.stream] = g // the latest: a cache miss reloads a graph into a new one
 		}
-		if err := w.commit(); err != nil {
-			return err
+		r.pos = f.last
+		r.events += int64(len(page))
+		if inWindow += len(page); inWindow >= r.opt.BatchEvents {
+			if err := r.flush(ctx, order, window); err != nil {
+				return err
+			}
+			window, order, inWindow = map[string]*graph{}, order[:0], 0
 		}
 		r.report(phase, target)
+	}
+	if err := r.flush(ctx, order, window); err != nil {
+		return err
 	}
 	if err := <-readErr; err != nil {
 		return err
@@ -348,10 +373,40 @@ func (r *replay) foldTo(ctx context.Context, phase ReplayPhase, target int64) er
 	return nil
 }
 
-// read sends the pages of events after from up to target.
-func (r *replay) read(ctx context.Context, from, target int64, pages chan<- []events.Envelope) error {
+// graphsPerTx bounds the graphs one transaction of a replay writes.
+const graphsPerTx = 512
+
+// flush writes the graphs of a window.
+func (r *replay) flush(ctx context.Context, order []string, window map[string]*graph) error {
+	for len(order) > 0 {
+		n := min(len(order), graphsPerTx)
+		chunk := make([]*graph, n)
+		for i, stream := range order[:n] {
+			chunk[i] = window[stream]
+		}
+		order = order[n:]
+		w, err := r.sink.begin(ctx)
+		if err != nil {
+			return err
+		}
+		sums, err := r.fold.write(w, chunk)
+		if err == nil {
+			err = w.commit()
+		}
+		if err != nil {
+			w.rollback()
+			r.fold.cache.clear()
+			return err
+		}
+		r.fold.committed(chunk, sums)
+	}
+	return nil
+}
+
+// read sends the pages of events after from up to target, decoded.
+func (r *replay) read(ctx context.Context, from, target int64, pages chan<- []decoded) error {
 	for from < target {
-		page, err := r.src.ReadAll(ctx, from, int(min(int64(r.opt.BatchEvents), target-from)))
+		page, err := r.src.ReadAll(ctx, from, int(min(int64(readPage), target-from)))
 		if err != nil {
 			return fmt.Errorf("projections: replay: read after %d: %w", from, err)
 		}
@@ -362,7 +417,7 @@ func (r *replay) read(ctx context.Context, from, target int64, pages chan<- []ev
 			return nil
 		}
 		select {
-		case pages <- page:
+		case pages <- decode(r.fold.reg, page, from):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -434,7 +489,7 @@ func (r *replay) switchOver(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	for r.pos < live {
-		page, err := r.src.ReadAll(ctx, r.pos, int(min(int64(r.opt.BatchEvents), live-r.pos)))
+		page, err := r.src.ReadAll(ctx, r.pos, int(min(int64(readPage), live-r.pos)))
 		if err != nil {
 			return 0, fmt.Errorf("projections: replay: read after %d: %w", r.pos, err)
 		}

@@ -102,25 +102,32 @@ func eventsLocal(ctx context.Context, cmd string, args, env []string, stdout, st
 // openLocalStore opens the data directory's event store, refusing to
 // create one where there is none.
 func openLocalStore(ctx context.Context, configPath, dataDir string, env []string, stderr io.Writer) (*sqlite.Store, int) {
+	store, _, code := openDataDir(ctx, "octavia-es events", configPath, dataDir, env, stderr)
+	return store, code
+}
+
+// openDataDir resolves the data directory (dataDir, else the
+// configuration's) and opens its event store; cmd prefixes the messages.
+func openDataDir(ctx context.Context, cmd, configPath, dataDir string, env []string, stderr io.Writer) (*sqlite.Store, string, int) {
 	if dataDir == "" {
 		cfg, err := loadConfig(configPath, env)
 		if err != nil {
-			fmt.Fprintf(stderr, "octavia-es events: invalid configuration:\n%v\n", err)
-			return nil, 2
+			fmt.Fprintf(stderr, "%s: invalid configuration:\n%v\n", cmd, err)
+			return nil, "", 2
 		}
 		dataDir = cfg.DataDir
 	}
 	path := filepath.Join(dataDir, "events.db")
 	if _, err := os.Stat(path); err != nil {
-		fmt.Fprintf(stderr, "octavia-es events: no event store at %s: %v\n", path, err)
-		return nil, 2
+		fmt.Fprintf(stderr, "%s: no event store at %s: %v\n", cmd, path, err)
+		return nil, "", 2
 	}
 	store, err := sqlite.Open(ctx, path)
 	if err != nil {
-		fmt.Fprintf(stderr, "octavia-es events: %v\n", err)
-		return nil, 2
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return nil, "", 2
 	}
-	return store, 0
+	return store, dataDir, 0
 }
 
 // showEvent prints one event, named by its position or its id, as the API

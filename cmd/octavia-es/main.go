@@ -24,6 +24,7 @@ commands:
   serve           run the Octavia v2 API with its workers (embedded default)
   amphora-agent   run an amphora's agent (HAProxy, heartbeats): --config agent.yaml
   events          event history: tail (follow the API's stream), show, export, verify (local store)
+  replay          rebuild the read models from the event store, switching to them atomically
   version         print the version
 `
 
@@ -39,6 +40,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return amphoraAgentCommand(ctx, args[1:], stderr)
 	case "events":
 		return eventsCommand(ctx, args[1:], env, stdout, stderr)
+	case "replay":
+		return replayCommand(ctx, args[1:], env, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "octavia-es", version())
 		return 0
