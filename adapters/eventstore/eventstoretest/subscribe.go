@@ -23,8 +23,10 @@ var subscribeTests = []test{
 // for new events should poll well within it.
 const waitTimeout = 5 * time.Second
 
-// collector is a subscription handler that checks contiguity as it goes.
+// collector is a subscription handler that checks as it goes that each
+// position follows the last (contiguous when gap-free).
 type collector struct {
+	feat   Features
 	mu     sync.Mutex
 	last   int64
 	got    []events.Envelope
@@ -32,14 +34,14 @@ type collector struct {
 	update chan struct{} // signalled (non-blocking) after each event
 }
 
-func newCollector(after int64) *collector {
-	return &collector{last: after, update: make(chan struct{}, 1)}
+func newCollector(f Features, after int64) *collector {
+	return &collector{feat: f, last: after, update: make(chan struct{}, 1)}
 }
 
 func (c *collector) handle(_ context.Context, e events.Envelope) error {
 	c.mu.Lock()
-	if e.Position != c.last+1 && c.err == nil {
-		c.err = fmt.Errorf("delivered position %d after %d: gap or duplicate", e.Position, c.last)
+	if !c.feat.follows(c.last, e.Position) && c.err == nil {
+		c.err = fmt.Errorf("delivered position %d after %d: gap, duplicate or out of order", e.Position, c.last)
 	}
 	c.last = e.Position
 	c.got = append(c.got, e)
@@ -106,14 +108,14 @@ func (sub *subscription) stop(t *testing.T) error {
 	}
 }
 
-func testSubscribeCatchUpThenLive(t *testing.T, s eventstore.Store) {
+func testSubscribeCatchUpThenLive(t *testing.T, s eventstore.Store, f Features) {
 	ctx := testContext(t)
 	// Enough stored events that a batching store crosses batch boundaries.
 	const stored, writers, perWriter = 1100, 4, 30
 	for i := range stored / 100 {
 		mustAppend(ctx, t, s, fmt.Sprintf("old-%d", i%7), eventstore.ExpectAny, newEvents("Old", 100)...)
 	}
-	c := newCollector(0)
+	c := newCollector(f, 0)
 	sub := startSubscription(t, s, 0, c.handle)
 
 	errs := runAll(writers, func(w int) error {
@@ -150,22 +152,25 @@ func testSubscribeCatchUpThenLive(t *testing.T, s eventstore.Store) {
 	}
 }
 
-func testSubscribeResume(t *testing.T, s eventstore.Store) {
+func testSubscribeResume(t *testing.T, s eventstore.Store, f Features) {
 	ctx := testContext(t)
 	mustAppend(ctx, t, s, "a", eventstore.ExpectNoStream, newEvents("E", 10)...)
-	c := newCollector(6)
-	startSubscription(t, s, 6, c.handle)
-	if got := c.waitFor(t, 4); !equalInts(positions(got), seq(7, 10)) {
-		t.Fatalf("resumed delivery %v, want 7..10", positions(got))
+	after := readOrdinals(ctx, t, s, f).mustAt(t, 6)
+	c := newCollector(f, after)
+	startSubscription(t, s, after, c.handle)
+	got := c.waitFor(t, 4)
+	if ord := readOrdinals(ctx, t, s, f).of(positions(got)); !equalInts(ord, seq(7, 10)) {
+		t.Fatalf("resumed delivery %v (events %v), want events 7..10", positions(got), ord)
 	}
 	mustAppend(ctx, t, s, "b", eventstore.ExpectNoStream, newEvents("E", 2)...)
-	if got := c.waitFor(t, 6); !equalInts(positions(got), seq(7, 12)) {
-		t.Fatalf("delivery %v, want 7..12", positions(got))
+	got = c.waitFor(t, 6)
+	if ord := readOrdinals(ctx, t, s, f).of(positions(got)); !equalInts(ord, seq(7, 12)) {
+		t.Fatalf("delivery %v (events %v), want events 7..12", positions(got), ord)
 	}
 }
 
-func testSubscribeCancel(t *testing.T, s eventstore.Store) {
-	c := newCollector(0)
+func testSubscribeCancel(t *testing.T, s eventstore.Store, f Features) {
+	c := newCollector(f, 0)
 	sub := startSubscription(t, s, 0, c.handle)
 	time.Sleep(20 * time.Millisecond) // let it reach its idle wait
 	start := time.Now()
@@ -177,14 +182,16 @@ func testSubscribeCancel(t *testing.T, s eventstore.Store) {
 	}
 }
 
-func testSubscribeHandlerError(t *testing.T, s eventstore.Store) {
+func testSubscribeHandlerError(t *testing.T, s eventstore.Store, f Features) {
 	ctx := testContext(t)
 	mustAppend(ctx, t, s, "a", eventstore.ExpectNoStream, newEvents("E", 5)...)
+	o := readOrdinals(ctx, t, s, f)
+	third := o.mustAt(t, 3)
 	errBoom := errors.New("boom")
 	var calls []int64
 	err := s.Subscribe(ctx, 0, func(_ context.Context, e events.Envelope) error {
 		calls = append(calls, e.Position)
-		if e.Position == 3 {
+		if e.Position == third {
 			return errBoom
 		}
 		return nil
@@ -192,7 +199,7 @@ func testSubscribeHandlerError(t *testing.T, s eventstore.Store) {
 	if !errors.Is(err, errBoom) {
 		t.Fatalf("Subscribe returned %v, want the handler's error wrapped", err)
 	}
-	if !equalInts(calls, seq(1, 3)) {
-		t.Errorf("handler called for %v, want 1..3 and nothing after the error", calls)
+	if ord := o.of(calls); !equalInts(ord, seq(1, 3)) {
+		t.Errorf("handler called for %v (events %v), want events 1..3 and nothing after the error", calls, ord)
 	}
 }

@@ -7,7 +7,9 @@
 //
 // newStore must return a new, empty store for each call. Run closes it when
 // the subtest ends; newStore registers any other cleanup (temp files) with
-// t.Cleanup.
+// t.Cleanup. Run checks every guarantee, gap-free positions included; a
+// store without some (EventStoreDB) calls RunWithFeatures with the ones it
+// gives.
 //
 // Beyond the Store doc comments, the suite pins these behaviours down:
 //   - Append rejects, writing nothing: an empty stream name, an expected
@@ -19,6 +21,8 @@
 //   - A subscriber following 16 concurrent appenders sees every position
 //     exactly once, in order, with no gap (FollowConcurrentAppends), and
 //     ExpectAny appends racing on one stream all succeed.
+//   - Positions are strictly increasing in commit order and Head is the
+//     last event's; with Features.GapFreePositions they are exactly 1..n.
 package eventstoretest
 
 import (
@@ -27,8 +31,16 @@ import (
 	"github.com/octavia-es/octavia-es/adapters/eventstore"
 )
 
-// Run runs every conformance test against stores made by newStore.
+// Run runs every conformance test against stores made by newStore,
+// requiring every feature (SQLFeatures).
 func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
+	t.Helper()
+	RunWithFeatures(t, SQLFeatures, newStore)
+}
+
+// RunWithFeatures runs every conformance test, checking the optional
+// guarantees f lists and only the contract's rules otherwise.
+func RunWithFeatures(t *testing.T, f Features, newStore func(t *testing.T) eventstore.Store) {
 	t.Helper()
 	groups := []struct {
 		name  string
@@ -51,7 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 							t.Errorf("Close: %v", err)
 						}
 					})
-					tc.run(t, s)
+					tc.run(t, s, f)
 				})
 			}
 		})
@@ -60,5 +72,5 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 
 type test struct {
 	name string
-	run  func(t *testing.T, s eventstore.Store)
+	run  func(t *testing.T, s eventstore.Store, f Features)
 }
