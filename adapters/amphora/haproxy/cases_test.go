@@ -231,6 +231,23 @@ func goldenCases() []goldenCase {
 			p.ALPNProtocols = []string{"http/1.1"}
 			return c
 		}},
+		{name: "pool-tls-certificates", cfg: func() amphora.Config {
+			// Three listeners, each with its own TLS pool: no CA (verify
+			// none), a client certificate and a CA (HAProxy's default verify
+			// required, as Octavia renders it), and a CA with a CRL.
+			c := amphora.Config{Version: 5, LoadBalancer: loadBalancer()}
+			for n := 1; n <= 3; n++ {
+				c.Listeners = append(c.Listeners, withPool(listener(n, protoHTTP, 8080+n), n))
+				p := pool(n, protoHTTP, "ROUND_ROBIN")
+				p.ListenerID, p.TLSEnabled = listenerID(n), true
+				c.Pools = append(c.Pools, p)
+				c.Members = append(c.Members, member(n, n, "127.0.0.1", 9000+n))
+			}
+			c.Pools[1].TLSContainerRef, c.Pools[1].CATLSContainerRef = ptr("file:///c/client.pem"), ptr("file:///c/ca.pem")
+			c.Pools[2].TLSContainerRef, c.Pools[2].CATLSContainerRef, c.Pools[2].CRLContainerRef = ptr("file:///c/client.pem"), ptr("file:///c/ca.pem"), ptr("file:///c/crl.pem")
+			c.Pools[0].TLSContainerRef = nil
+			return c
+		}},
 		{name: "prometheus", cfg: func() amphora.Config {
 			c := simple()
 			c.Listeners = append(c.Listeners, listener(2, protoPrometheus, 9100))

@@ -57,10 +57,19 @@ func TestRenderRefuses(t *testing.T) {
 			c.Listeners[0].ClientCATLSContainerRef, c.Listeners[0].ClientAuthentication = ptr("ref"), "SOMETIMES"
 			o.ClientCAs = map[string]string{listenerID(1): "ca.pem"}
 		}, ErrUnsupportedOption, "SOMETIMES"},
-		{"pool CA", func(c *amphora.Config, _ *Options) {
+		{"pool CA file missing", func(c *amphora.Config, _ *Options) {
 			c.Pools[0].TLSEnabled = true
 			c.Pools[0].CATLSContainerRef = ptr("ref")
-		}, ErrCertificateUnavailable, poolID(1)},
+		}, ErrCertificateUnavailable, "no CA file"},
+		{"pool client certificate file missing", func(c *amphora.Config, _ *Options) {
+			c.Pools[0].TLSEnabled = true
+			c.Pools[0].TLSContainerRef = ptr("ref")
+		}, ErrCertificateUnavailable, "no client certificate file"},
+		{"pool CRL file missing", func(c *amphora.Config, o *Options) {
+			c.Pools[0].TLSEnabled = true
+			c.Pools[0].CATLSContainerRef, c.Pools[0].CRLContainerRef = ptr("ca"), ptr("crl")
+			o.PoolCAs = map[string]string{poolID(1): "ca.pem"}
+		}, ErrCertificateUnavailable, "no CRL file"},
 		{"no stats socket", func(_ *amphora.Config, o *Options) { o.StatsSocket = "" }, ErrInvalidConfig, "StatsSocket"},
 		{"newline in stats socket", func(_ *amphora.Config, o *Options) { o.StatsSocket = "/a\nuser root" }, ErrInvalidConfig, "control character"},
 		{"no VIP", func(c *amphora.Config, _ *Options) { c.LoadBalancer.VipAddress = nil }, ErrInvalidConfig, "VIP"},

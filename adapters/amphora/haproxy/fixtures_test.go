@@ -34,8 +34,11 @@ func goldenOptions() Options {
 			listenerID(4): goldenBase + "/certs/" + listenerID(4) + ".pem",
 			listenerID(5): goldenBase + "/certs/" + listenerID(5) + ".pem",
 		},
-		ClientCAs:  map[string]string{listenerID(5): goldenBase + "/certs/client-ca.pem"},
-		ClientCRLs: map[string]string{listenerID(5): goldenBase + "/certs/client-crl.pem"},
+		ClientCAs:        map[string]string{listenerID(5): goldenBase + "/certs/client-ca.pem"},
+		ClientCRLs:       map[string]string{listenerID(5): goldenBase + "/certs/client-crl.pem"},
+		PoolCertificates: map[string]string{poolID(2): goldenBase + "/certs/sni-a.pem", poolID(3): goldenBase + "/certs/sni-b.pem"},
+		PoolCAs:          map[string]string{poolID(2): goldenBase + "/certs/client-ca.pem", poolID(3): goldenBase + "/certs/client-ca.pem"},
+		PoolCRLs:         map[string]string{poolID(3): goldenBase + "/certs/client-crl.pem"},
 		SNICertificates: map[string][]string{
 			listenerID(4): {goldenBase + "/certs/sni-a.pem", goldenBase + "/certs/sni-b.pem"},
 		},

@@ -78,6 +78,16 @@ type Options struct {
 	ClientCAs  map[string]string
 	ClientCRLs map[string]string
 
+	// PoolCertificates, PoolCAs and PoolCRLs map a pool id to the PEM files
+	// of a tls_enabled pool: the client certificate (and key) presented to
+	// its members (tls_container_ref), the CA certificates members are
+	// verified against (ca_tls_container_ref) and its revocation list
+	// (crl_container_ref). A pool naming one missing here is refused with
+	// ErrCertificateUnavailable.
+	PoolCertificates map[string]string
+	PoolCAs          map[string]string
+	PoolCRLs         map[string]string
+
 	// PingCommand is the external-check command PING monitors run (HAProxy
 	// calls it with proxy address, proxy port, server address and port in
 	// HAPROXY_SERVER_ADDR...); required only when a PING monitor is

@@ -59,7 +59,7 @@ func buildBackend(l events.Listener, lv listenerView, p events.Pool, g graph, op
 		}
 	}
 	b.Headers = insertHeaders(l, p)
-	serverTLS, err := serverTLS(p)
+	serverTLS, err := serverTLS(p, opts)
 	if err != nil {
 		return backendView{}, err
 	}

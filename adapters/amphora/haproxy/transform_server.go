@@ -9,18 +9,57 @@ import (
 )
 
 // serverTLS is the re-encryption part of a pool's server lines (Octavia's
-// member_macro with tls_enabled): no verification until CA files can be
-// delivered, which is why a pool naming certificates is refused.
-func serverTLS(p events.Pool) (string, error) {
+// member_macro with tls_enabled): "ssl", the client certificate the
+// members see (tls_container_ref), the CA that verifies them
+// (ca_tls_container_ref) and its revocation list, "verify" as Octavia
+// renders it (none without a CA, required with a CA and a CRL, HAProxy's
+// default, required, with a CA alone), SNI, then ciphers, versions, ALPN.
+// Certificate references are ignored without tls_enabled, as Octavia does.
+func serverTLS(p events.Pool, opts Options) (string, error) {
 	if !p.TLSEnabled {
 		return "", nil
 	}
-	for _, ref := range []*string{p.TLSContainerRef, p.CATLSContainerRef, p.CRLContainerRef} {
-		if ref != nil && *ref != "" {
-			return "", fmt.Errorf("pool %s: client certificate, CA and CRL files are not supported yet: %w", p.ID, ErrCertificateUnavailable)
+	parts := []string{"ssl"}
+	file := func(ref *string, what string, files map[string]string) (string, error) {
+		if ref == nil || *ref == "" {
+			return "", nil
+		}
+		path, ok := files[p.ID]
+		if !ok || path == "" {
+			return "", fmt.Errorf("pool %s: no %s file given: %w", p.ID, what, ErrCertificateUnavailable)
+		}
+		q, err := quoteArg(path)
+		if err != nil {
+			return "", fmt.Errorf("pool %s %s path: %w", p.ID, what, err)
+		}
+		return q, nil
+	}
+	crt, err := file(p.TLSContainerRef, "client certificate", opts.PoolCertificates)
+	if err != nil {
+		return "", err
+	}
+	ca, err := file(p.CATLSContainerRef, "CA", opts.PoolCAs)
+	if err != nil {
+		return "", err
+	}
+	crl := ""
+	if ca != "" {
+		if crl, err = file(p.CRLContainerRef, "CRL", opts.PoolCRLs); err != nil {
+			return "", err
 		}
 	}
-	parts := []string{"ssl", "verify none", "sni ssl_fc_sni"}
+	if crt != "" {
+		parts = append(parts, "crt "+crt)
+	}
+	switch {
+	case ca == "":
+		parts = append(parts, "verify none")
+	case crl == "":
+		parts = append(parts, "ca-file "+ca)
+	default:
+		parts = append(parts, "ca-file "+ca, "crl-file "+crl, "verify required")
+	}
+	parts = append(parts, "sni ssl_fc_sni")
 	more, err := tlsOptions("pool "+p.ID, p.TLSCiphers, p.TLSVersions, p.ALPNProtocols)
 	if err != nil {
 		return "", err

@@ -20,6 +20,10 @@ type TLSFiles struct {
 	SNICertificates map[string][]string
 	ClientCAs       map[string]string
 	ClientCRLs      map[string]string
+	// By pool id.
+	PoolCertificates map[string]string
+	PoolCAs          map[string]string
+	PoolCRLs         map[string]string
 }
 
 // uploader uploads each file once per push.
@@ -53,10 +57,12 @@ func (u *uploader) file(ctx context.Context, key string, get func() ([]byte, err
 // uploadCertificates fetches what the configuration's TLS listeners need
 // from the certificate manager and uploads it to the agent before the
 // configuration naming it (Octavia's _process_tls_certificates and
-// _process_secret): per listener, its default certificate
-// (default_tls_container_ref, else the first SNI one), the SNI ones, the
-// client CA and the CA's revocation list. Without a certificate source
-// nothing is uploaded and the renderer says what is missing.
+// _process_secret, _process_pool_certs): per listener, its default
+// certificate (default_tls_container_ref, else the first SNI one), the SNI
+// ones, the client CA and the CA's revocation list; per tls_enabled pool,
+// the client certificate it presents, the CA verifying members and its
+// revocation list. Without a certificate source nothing is uploaded and
+// the renderer says what is missing.
 func (d *Driver) uploadCertificates(ctx context.Context, c *client, amp events.Amphora, cfg amphora.Config) (TLSFiles, error) {
 	var out TLSFiles
 	src := d.opts.Certificates
@@ -84,23 +90,55 @@ func (d *Driver) uploadCertificates(ctx context.Context, c *client, amp events.A
 			}
 			out.SNICertificates[l.ID] = files[1:]
 		}
-		for _, s := range []struct {
-			ref  *string
-			what string
-			into *map[string]string
-		}{{l.ClientCATLSContainerRef, "client CA", &out.ClientCAs}, {l.ClientCRLContainerRef, "client CRL", &out.ClientCRLs}} {
-			if s.ref == nil || *s.ref == "" {
-				continue
+		for _, f := range []tlsFile{
+			{l.ClientCATLSContainerRef, "client CA", &out.ClientCAs, false},
+			{l.ClientCRLContainerRef, "client CRL", &out.ClientCRLs, false},
+		} {
+			if err := u.upload(ctx, src, "listener "+l.ID, l.ID, f); err != nil {
+				return out, err
 			}
-			ref := *s.ref
-			name, err := u.file(ctx, "secret "+ref, func() ([]byte, error) { return src.GetSecret(ctx, ref) })
-			if err != nil {
-				return out, fmt.Errorf("listener %s: %s %s: %w", l.ID, s.what, ref, err)
+		}
+	}
+	for _, p := range cfg.Pools {
+		if !p.TLSEnabled {
+			continue // as Octavia: references of a pool without TLS are not used
+		}
+		for _, f := range []tlsFile{
+			{p.TLSContainerRef, "client certificate", &out.PoolCertificates, true},
+			{p.CATLSContainerRef, "CA", &out.PoolCAs, false},
+			{p.CRLContainerRef, "CRL", &out.PoolCRLs, false},
+		} {
+			if err := u.upload(ctx, src, "pool "+p.ID, p.ID, f); err != nil {
+				return out, err
 			}
-			setFile(s.into, l.ID, name)
 		}
 	}
 	return out, nil
+}
+
+// tlsFile is one reference of an object and where its file goes.
+type tlsFile struct {
+	ref    *string
+	what   string
+	into   *map[string]string
+	bundle bool // a certificate and its key (else a secret as it is)
+}
+
+func (u *uploader) upload(ctx context.Context, src CertificateSource, obj, id string, f tlsFile) error {
+	if f.ref == nil || *f.ref == "" {
+		return nil
+	}
+	ref := *f.ref
+	get, key := func() ([]byte, error) { return src.GetSecret(ctx, ref) }, "secret "+ref
+	if f.bundle {
+		get, key = func() ([]byte, error) { return src.BundlePEM(ctx, ref) }, "cert "+ref
+	}
+	name, err := u.file(ctx, key, get)
+	if err != nil {
+		return fmt.Errorf("%s: %s %s: %w", obj, f.what, ref, err)
+	}
+	setFile(f.into, id, name)
+	return nil
 }
 
 func setFile(m *map[string]string, k, v string) {

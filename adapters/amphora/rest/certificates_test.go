@@ -282,3 +282,108 @@ func bundleCert(t *testing.T) tls.Certificate {
 	t.Helper()
 	return newTestCA(t).client(t, "stranger", 12)
 }
+
+// pemBundle is a client certificate and its key as a PEM bundle.
+func pemBundle(t *testing.T, c tls.Certificate) []byte {
+	t.Helper()
+	kd, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})...)
+}
+
+// serverCert is a server certificate for 127.0.0.1 signed by ca.
+func (ca testCA) serverCert(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "member"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestPoolCertificates: a tls_enabled pool presents its client
+// certificate to members that require one and verifies their certificates
+// against its CA: a member the CA did not sign gets no traffic.
+func TestPoolCertificates(t *testing.T) {
+	requireHAProxy(t)
+	c := newController(t)
+	store, err := files.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.drv.opts.Certificates = store
+	amp, _ := c.bootAmphora(t, "6c7d8e9f-0000-4000-8000-0000000000f7")
+	ctx := context.Background()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(store.Dir(), name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return "file://" + p
+	}
+	clients, members, other := newTestCA(t), newTestCA(t), newTestCA(t)
+	pool := x509.NewCertPool()
+	pool.AddCert(clients.cert)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+		Certificates: []tls.Certificate{members.serverCert(t)}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "client="+r.TLS.PeerCertificates[0].Subject.CommonName)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	port := freePort(t, amphoratest.VIP.Address)
+	graph := func(version int64, caRef string) amphora.Config {
+		cfg := amphoratest.Graph(version, port)
+		cfg.HealthMonitors = nil
+		cfg.Members = cfg.Members[:1]
+		cfg.Members[0].ProtocolPort = ln.Addr().(*net.TCPAddr).Port
+		p := &cfg.Pools[0]
+		p.TLSEnabled = true
+		p.TLSContainerRef = ptrTo(write("pool-client.pem", pemBundle(t, clients.client(t, "the-pool", 20))))
+		p.CATLSContainerRef = ptrTo(caRef)
+		return cfg
+	}
+	get := func() (string, int) {
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := hc.Get("http://" + net.JoinHostPort(amphoratest.VIP.Address, strconv.Itoa(port)) + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b), resp.StatusCode
+	}
+	if err := c.drv.PlugVIP(ctx, amp, amphoratest.VIP); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.drv.UpdateConfig(ctx, amp, graph(1, write("members-ca.pem", members.pem))); err != nil {
+		t.Fatal(err)
+	}
+	if body, code := get(); code != http.StatusOK || body != "client=the-pool" {
+		t.Fatalf("through a verified member: %d %q", code, body)
+	}
+	// The member's certificate is not signed by the pool's CA: refused.
+	if err := c.drv.UpdateConfig(ctx, amp, graph(2, write("other-ca.pem", other.pem))); err != nil {
+		t.Fatal(err)
+	}
+	if body, code := get(); code == http.StatusOK {
+		t.Fatalf("a member the pool's CA did not sign got the request: %q", body)
+	}
+}

@@ -66,6 +66,7 @@ func HAProxyRenderer(base haproxy.Options) Renderer {
 		opts.PingCommand = files.PingCommand
 		opts.Certificates, opts.SNICertificates = files.TLS.Certificates, files.TLS.SNICertificates
 		opts.ClientCAs, opts.ClientCRLs = files.TLS.ClientCAs, files.TLS.ClientCRLs
+		opts.PoolCertificates, opts.PoolCAs, opts.PoolCRLs = files.TLS.PoolCertificates, files.TLS.PoolCAs, files.TLS.PoolCRLs
 		return haproxy.Render(cfg, opts)
 	}
 }
