@@ -125,7 +125,7 @@ func withDescription(s map[string]any, d string) map[string]any {
 // docComments are the doc comments of a package's types and fields.
 type docComments map[string]string
 
-func (d docComments) typ(name string) string          { return d[name] }
+func (d docComments) typ(name string) string         { return d[name] }
 func (d docComments) field(typ, field string) string { return d[typ+"."+field] }
 
 // readDocComments parses the Go files (not tests) of dir.
