@@ -47,6 +47,8 @@ type Forwarder struct {
 	// shutdown. Defaults: 100 events, 100 ms.
 	FlushEvery    int
 	FlushInterval time.Duration
+	// RetryDelay: RunWithLease's wait after a failed run. Default 1 s.
+	RetryDelay time.Duration
 }
 
 // NewForwarder returns a forwarder from src to topic on pub.

@@ -20,8 +20,9 @@ const Topic = "octavia-es.events"
 
 // RouterConfig configures NewRouter. Zero fields take the defaults.
 type RouterConfig struct {
-	// Retries of a failed handler before the message is given up (logged
-	// at ERROR and acked; a poison queue comes with a broker). Default 5.
+	// Retries of a failed handler before the message is given up: sent to
+	// the poison queue when Poison is set, else logged at ERROR and acked.
+	// Default 5.
 	Retries int
 	// Backoff between retries: doubles from RetryInitialInterval up to
 	// RetryMaxInterval. Defaults 100 ms and 5 s.
@@ -30,6 +31,10 @@ type RouterConfig struct {
 	// CloseTimeout bounds how long Close waits for running handlers.
 	// Default 30 s.
 	CloseTimeout time.Duration
+	// Poison, when set, receives the messages given up, on
+	// "<topic>.poison" with the failure reason in metadata
+	// (Bus.Publisher()).
+	Poison message.Publisher
 }
 
 func (c *RouterConfig) setDefaults() {
@@ -78,8 +83,9 @@ func NewGoChannel(log *slog.Logger) *gochannel.GoChannel {
 }
 
 // NewRouter returns a router whose handlers run inside, outermost first:
-// CorrelationID, give-up (log and ack after the last retry), Retry with
-// exponential backoff, Recoverer (a panic becomes an error to retry).
+// CorrelationID, the poison queue (or give-up: log and ack) after the last
+// retry, Retry with exponential backoff, Recoverer (a panic becomes an
+// error to retry).
 func NewRouter(cfg RouterConfig, log *slog.Logger) (*message.Router, error) {
 	if log == nil {
 		log = slog.Default()
@@ -93,9 +99,13 @@ func NewRouter(cfg RouterConfig, log *slog.Logger) (*message.Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: router: %w", err)
 	}
+	last := giveUp(log)
+	if cfg.Poison != nil {
+		last = poisonQueue(cfg.Poison, log)
+	}
 	r.AddMiddleware(
 		middleware.CorrelationID,
-		giveUp(log),
+		last,
 		middleware.Retry{
 			MaxRetries:      cfg.Retries,
 			InitialInterval: cfg.RetryInitialInterval,
@@ -122,13 +132,7 @@ func giveUp(log *slog.Logger) message.HandlerMiddleware {
 			if msg.Context().Err() != nil && errors.Is(err, context.Canceled) {
 				return nil, err
 			}
-			log.Error("bus: handler failed after retries; message given up",
-				"message_uuid", msg.UUID,
-				"type", msg.Metadata.Get(MetadataType),
-				"stream", msg.Metadata.Get(MetadataStream),
-				"position", msg.Metadata.Get(MetadataPosition),
-				"correlation_id", middleware.MessageCorrelationID(msg),
-				"error", err)
+			logFailure(log, msg, err, "bus: handler failed after retries; message given up")
 			return nil, nil
 		}
 	}
