@@ -24,23 +24,16 @@ func newHTTPHandler(cfg Config, deps v2.Deps, certs v2.CertificateChecker) (http
 
 // providerCapabilities: amphorae driven through the agent run the HAProxy
 // configuration haproxy.Render writes, so the provider serves what it
-// renders (no UDP, no SCTP; listeners' certificates and client CAs from
-// the local certificate manager, which references must resolve in; no
-// pool certificates yet); the noop drivers accept what Octavia's amphora
-// provider accepts.
+// renders (no UDP, no SCTP), and TLS container references must resolve in
+// the local certificate manager; the noop drivers accept what Octavia's
+// amphora provider accepts and check no reference.
 func providerCapabilities(d DriversConfig, certs v2.CertificateChecker) v2.ProviderCapabilities {
 	if d.Amphora != "rest" {
 		return v2.ProviderCapabilities{}
 	}
-	const notYet = " is not served by the local amphorae yet (members are reached over TLS without client certificates or verification)."
 	return v2.ProviderCapabilities{
 		Certificates:      certs,
 		ListenerProtocols: haproxy.SupportedListenerProtocols(),
 		PoolProtocols:     haproxy.SupportedPoolProtocols(),
-		UnsupportedOptions: map[string]string{
-			"tls_container_ref":    "Pool client certificates (tls_container_ref)" + notYet,
-			"ca_tls_container_ref": "Member certificate verification (ca_tls_container_ref)" + notYet,
-			"crl_container_ref":    "Member certificate revocation lists (crl_container_ref)" + notYet,
-		},
 	}
 }

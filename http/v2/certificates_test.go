@@ -72,11 +72,11 @@ func localTLS(t *testing.T) envOption {
 		localCaps(cfg, d)
 		cfg.V2.Capabilities.Certificates = readable{good: nil, good2: nil, caRef: ca, crlRef: crl, foreignCRL: foreign,
 			notPEM: []byte("hello"), keyPEM: []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")}
-		cfg.V2.Capabilities.UnsupportedOptions = map[string]string{
-			"tls_container_ref":    "tls_container_ref: pool client certificates are not served yet.",
-			"ca_tls_container_ref": "ca_tls_container_ref: member certificate verification is not served yet.",
-		}
 	}
+}
+
+func poolBody(extra string) string {
+	return `{"pool": {"loadbalancer_id": "` + lbID + `", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "tls_enabled": true` + extra + `}}`
 }
 
 func TestTLSReferencesAreChecked(t *testing.T) {
@@ -115,11 +115,21 @@ func TestTLSReferencesAreChecked(t *testing.T) {
 		{"CRL of another CA", "POST", "/v2/lbaas/listeners",
 			https(`, "default_tls_container_ref": "` + good + `", "client_ca_tls_container_ref": "` + caRef + `", "client_crl_container_ref": "` + foreignCRL + `"`),
 			400, "Validation failure: The CRL specified is not valid for client certificate authority reference supplied."},
-		{"pool client certificate", "POST", "/v2/lbaas/pools",
-			`{"pool": {"loadbalancer_id": "` + lbID + `", "protocol": "HTTPS", "lb_algorithm": "ROUND_ROBIN", "tls_enabled": true, "tls_container_ref": "` + good + `"}}`,
-			501, "Provider 'amphora' does not support a requested option: tls_container_ref: pool client certificates are not served yet."},
-		{"pool CA on update", "PUT", "/v2/lbaas/pools/" + poolID, `{"pool": {"ca_tls_container_ref": "` + good + `"}}`,
-			501, "Provider 'amphora' does not support a requested option: ca_tls_container_ref: member certificate verification is not served yet."},
+		{"pool certificates", "POST", "/v2/lbaas/pools", poolBody(`, "tls_container_ref": "` + good + `", "ca_tls_container_ref": "` + caRef + `", "crl_container_ref": "` + crlRef + `"`), 201, ""},
+		{"pool client certificate unreadable", "POST", "/v2/lbaas/pools", poolBody(`, "tls_container_ref": "file:///x"`),
+			400, "Could not retrieve certificate: ['file:///x']"},
+		{"pool CA not PEM", "POST", "/v2/lbaas/pools", poolBody(`, "ca_tls_container_ref": "` + notPEM + `"`),
+			400, "Validation failure: The client authentication CA certificate is invalid. It must be a valid x509 PEM format certificate. Error: no PEM data found"},
+		{"pool CRL of another CA", "POST", "/v2/lbaas/pools", poolBody(`, "ca_tls_container_ref": "` + caRef + `", "crl_container_ref": "` + foreignCRL + `"`),
+			400, "Validation failure: The CRL specified is not valid for client certificate authority reference supplied."},
+		{"pool in a load balancer graph", "POST", "/v2/lbaas/loadbalancers",
+			`{"loadbalancer": {"vip_subnet_id": "` + subnetID + `", "pools": [{"name": "p", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "tls_enabled": true, "tls_container_ref": "file:///y"}]}}`,
+			400, "Could not retrieve certificate: ['file:///y']"},
+		{"pool CA on update", "PUT", "/v2/lbaas/pools/" + poolID, `{"pool": {"ca_tls_container_ref": "` + caRef + `"}}`, 200, ""},
+		{"pool CA on update unreadable", "PUT", "/v2/lbaas/pools/" + poolID, `{"pool": {"ca_tls_container_ref": "file:///z"}}`,
+			400, "Could not retrieve certificate: ['file:///z']"},
+		{"pool client certificate on update unreadable", "PUT", "/v2/lbaas/pools/" + poolID, `{"pool": {"tls_container_ref": "file:///w"}}`,
+			400, "Could not retrieve certificate: ['file:///w']"},
 		{"update to a readable default", "PUT", "/v2/lbaas/listeners/" + listID, `{"listener": {"default_tls_container_ref": "` + good2 + `"}}`, 200, ""},
 		{"update to an unreadable default", "PUT", "/v2/lbaas/listeners/" + listID, `{"listener": {"default_tls_container_ref": "x"}}`,
 			400, "Could not retrieve certificate: ['x']"},
@@ -153,12 +163,13 @@ func TestTLSReferencesAreChecked(t *testing.T) {
 }
 
 // Without a certificate manager (noop drivers), references are not
-// checked and every TLS option is accepted, as with Octavia's noop setup.
+// checked, as with Octavia's noop setup.
 func TestTLSReferencesUncheckedWithoutManager(t *testing.T) {
 	e := newEnv(t)
 	e.activeGraph()
 	e.do(http.MethodPost, "/v2/lbaas/listeners", listenerBody(`, "protocol": "TERMINATED_HTTPS", "default_tls_container_ref": "anything",
 		"client_ca_tls_container_ref": "ca"`)).expectStatus(http.StatusCreated)
+	e.do(http.MethodPost, "/v2/lbaas/pools", poolBody(`, "tls_container_ref": "x", "ca_tls_container_ref": "y"`)).expectStatus(http.StatusCreated)
 }
 
 // As Octavia's put: the client CA and CRL the listener has are checked
@@ -180,6 +191,32 @@ func TestListenerUpdateChecksStoredClientCA(t *testing.T) {
 			l.Spec.Protocol, l.Spec.DefaultTLSContainerRef, l.Spec.ClientCATLSContainerRef = "TERMINATED_HTTPS", ptr(good), ptr(tc.storedCA)
 			e.read.Listeners[listID], _ = projections.RenderListener(e.state(), listID)
 			r := e.do(http.MethodPut, "/v2/lbaas/listeners/"+listID, tc.body)
+			if tc.fault == "" {
+				r.expectStatus(http.StatusOK)
+				return
+			}
+			r.expectFault(http.StatusBadRequest, tc.fault)
+		})
+	}
+}
+
+// As Octavia's _validate_pool_PUT: a PUT checks the CA the pool has (with
+// the CRL it sets or has), unless it clears the CA.
+func TestPoolUpdateChecksStoredCA(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, fault string
+	}{
+		{"stored CA gone", `{"pool": {"name": "renamed"}}`, "Could not retrieve certificate: ['file:///certs/gone.pem']"},
+		{"new CRL against the stored CA", `{"pool": {"crl_container_ref": "` + crlRef + `"}}`, "Could not retrieve certificate: ['file:///certs/gone.pem']"},
+		{"CA replaced", `{"pool": {"ca_tls_container_ref": "` + caRef + `"}}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, localTLS(t))
+			e.activeGraph()
+			pl := e.state().Pools[poolID]
+			pl.Spec.TLSEnabled, pl.Spec.CATLSContainerRef = true, ptr("file:///certs/gone.pem")
+			e.read.Pools[poolID], _ = projections.RenderPool(e.state(), poolID)
+			r := e.do(http.MethodPut, "/v2/lbaas/pools/"+poolID, tc.body)
 			if tc.fault == "" {
 				r.expectStatus(http.StatusOK)
 				return

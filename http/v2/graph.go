@@ -105,7 +105,7 @@ func (a *API) loadBalancerGraph(ctx context.Context, rec *record, lb events.Load
 		if ferr := validateNewListener(l, spec, lb.VipAddress); ferr != nil {
 			return nil, nil, ferr
 		}
-		if ferr := a.providers.listenerTLS(ctx, lb.Provider, spec); ferr != nil {
+		if ferr := a.providers.listenerTLS(ctx, spec); ferr != nil {
 			return nil, nil, ferr
 		}
 		listeners = append(listeners, spec)

@@ -146,7 +146,7 @@ func (a *API) listenerCommand(ctx context.Context, root *record) (loadbalancer.C
 	if ferr := validateNewListener(l, cmd.Spec, lb.VipAddress); ferr != nil {
 		return cmd, ferr
 	}
-	return cmd, a.providers.listenerTLS(ctx, lb.Provider, cmd.Spec)
+	return cmd, a.providers.listenerTLS(ctx, cmd.Spec)
 }
 
 // newListener builds the complete spec of a listener object of a POST on
@@ -268,7 +268,7 @@ func (a *API) updateListener(w http.ResponseWriter, r *http.Request) {
 		ferr = validateListenerUpdate(l, cur.Spec, s.LoadBalancer.Spec.VipAddress)
 	}
 	if ferr == nil {
-		ferr = a.providers.listenerUpdateTLS(ctx, s.LoadBalancer.Spec.Provider, l, cur.Spec)
+		ferr = a.providers.listenerUpdateTLS(ctx, l, cur.Spec)
 	}
 	if ferr == nil && truthy(l.str("default_pool_id")) {
 		ferr = defaultPool(s, *l.str("default_pool_id"), cur.Spec.Protocol)

@@ -133,7 +133,7 @@ func (a *API) poolCommand(ctx context.Context, root *record) (loadbalancer.Creat
 	if listener != nil && listener.Spec.DefaultPoolID != nil {
 		return cmd, fault.New(http.StatusConflict, "This listener already has a default pool")
 	}
-	if cmd.Spec, ferr = a.newPool(p, lb); ferr != nil {
+	if cmd.Spec, ferr = a.newPool(ctx, p, lb); ferr != nil {
 		return cmd, ferr
 	}
 	cmd.Spec.ListenerID = listenerID
@@ -155,7 +155,7 @@ func (a *API) newPoolGraph(ctx context.Context, p *record, lb events.LoadBalance
 	if ferr := a.checkNewPool(p, lb); ferr != nil {
 		return nil, ferr
 	}
-	spec, ferr := a.newPool(p, lb)
+	spec, ferr := a.newPool(ctx, p, lb)
 	if ferr != nil {
 		return nil, ferr
 	}
@@ -188,7 +188,7 @@ func (a *API) checkNewPool(p *record, lb events.LoadBalancer) *fault.Error {
 // newPool builds the complete spec of a pool object for load balancer lb
 // (db_prepare.create_pool's defaults) and checks it as
 // _validate_create_pool does.
-func (a *API) newPool(p *record, lb events.LoadBalancer) (events.Pool, *fault.Error) {
+func (a *API) newPool(ctx context.Context, p *record, lb events.LoadBalancer) (events.Pool, *fault.Error) {
 	spec := events.Pool{
 		ID:                 a.newID(),
 		ProjectID:          lb.ProjectID,
@@ -211,7 +211,7 @@ func (a *API) newPool(p *record, lb events.LoadBalancer) (events.Pool, *fault.Er
 	if truthy(spec.CRLContainerRef) && !truthy(spec.CATLSContainerRef) {
 		return spec, fault.Validation("A CA certificate reference is required to specify a revocation list.")
 	}
-	if ferr := a.providers.poolTLS(lb.Provider, spec.TLSContainerRef, spec.CATLSContainerRef, spec.CRLContainerRef); ferr != nil {
+	if ferr := a.providers.poolTLS(ctx, deref(spec.TLSContainerRef), deref(spec.CATLSContainerRef), deref(spec.CRLContainerRef)); ferr != nil {
 		return spec, ferr
 	}
 	if spec.TLSEnabled {
@@ -273,13 +273,14 @@ func (a *API) updatePool(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, ferr)
 		return
 	}
-	s, lbID, cur, ferr := a.poolGraph(ctx, id)
+	_, lbID, cur, ferr := a.poolGraph(ctx, id)
 	var overrides map[string]any
 	if ferr == nil {
 		overrides, ferr = validatePoolUpdate(p, cur.Spec)
 	}
 	if ferr == nil {
-		ferr = a.providers.poolTLS(s.LoadBalancer.Spec.Provider, p.str("tls_container_ref"), p.str("ca_tls_container_ref"), p.str("crl_container_ref"))
+		ferr = a.providers.poolTLS(ctx, deref(p.str("tls_container_ref")), updatedRef(p, "ca_tls_container_ref", cur.Spec.CATLSContainerRef),
+			updatedRef(p, "crl_container_ref", cur.Spec.CRLContainerRef))
 	}
 	if ferr != nil {
 		fault.Write(w, ferr)
@@ -297,6 +298,16 @@ func (a *API) updatePool(w http.ResponseWriter, r *http.Request) {
 	}
 	view, _ := projections.RenderPool(res.State, id)
 	a.writeOne(w, r, http.StatusOK, "pool", view, nil)
+}
+
+// updatedRef is a reference as _validate_pool_PUT checks it: the PUT's if
+// it sets one, the pool's if the PUT does not name it, none if the PUT
+// clears it.
+func updatedRef(p *record, attr string, cur *string) string {
+	if !p.has(attr) {
+		return deref(cur)
+	}
+	return deref(p.str(attr))
 }
 
 // validatePoolUpdate is PoolsController.put's checks (_validate_pool_PUT)

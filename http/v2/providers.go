@@ -18,13 +18,10 @@ type ProviderCapabilities struct {
 	// PoolProtocols are the pool protocols served.
 	PoolProtocols []string
 	// Certificates is the certificate manager TLS container references
-	// must resolve in (Octavia's _validate_tls_refs, at listener POST and
-	// PUT); nil: references are accepted unchecked.
+	// must resolve in (Octavia's _validate_tls_refs and
+	// _validate_client_ca_and_crl_refs, at listener and pool POST and PUT);
+	// nil: references are accepted unchecked.
 	Certificates CertificateChecker
-	// UnsupportedOptions are the attributes (listener and pool TLS
-	// references) the driver in use cannot run yet, with why: a request
-	// setting one is Octavia's ProviderUnsupportedOptionError (501).
-	UnsupportedOptions map[string]string
 }
 
 // CertificateChecker is the certificate manager as the API uses it
@@ -102,17 +99,6 @@ func (p providers) supportsPoolProtocol(provider, protocol string) *fault.Error 
 	if supported := p.caps.PoolProtocols; len(supported) > 0 && !slices.Contains(supported, protocol) {
 		return unsupportedOption(provider, "Amphora provider does not support %s protocol. Supported: %s",
 			protocol, strings.Join(inOctaviaOrder(supported), ", "))
-	}
-	return nil
-}
-
-// supportsOptions refuses the first attribute set (in attrs' order) that
-// the driver in use cannot run.
-func (p providers) supportsOptions(provider string, set map[string]bool, attrs ...string) *fault.Error {
-	for _, a := range attrs {
-		if why, unsupported := p.caps.UnsupportedOptions[a]; unsupported && set[a] {
-			return unsupportedOption(provider, "%s", why)
-		}
 	}
 	return nil
 }

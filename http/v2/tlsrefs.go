@@ -95,7 +95,7 @@ func firstPEM[T any](raw []byte, typ string, parse func([]byte) (T, error)) (T, 
 
 // listenerTLS is the certificate checks of a listener POST, in Octavia's
 // order: its SNI and default references, then its client CA and CRL.
-func (p providers) listenerTLS(ctx context.Context, provider string, spec events.Listener) *fault.Error {
+func (p providers) listenerTLS(ctx context.Context, spec events.Listener) *fault.Error {
 	refs := append([]string{}, spec.SNIContainerRefs...)
 	if truthy(spec.DefaultTLSContainerRef) {
 		refs = append(refs, *spec.DefaultTLSContainerRef)
@@ -104,19 +104,14 @@ func (p providers) listenerTLS(ctx context.Context, provider string, spec events
 		return ferr
 	}
 	if truthy(spec.ClientCATLSContainerRef) {
-		if ferr := p.checkClientCA(ctx, *spec.ClientCATLSContainerRef, deref(spec.ClientCRLContainerRef)); ferr != nil {
-			return ferr
-		}
+		return p.checkClientCA(ctx, *spec.ClientCATLSContainerRef, deref(spec.ClientCRLContainerRef))
 	}
-	return p.supportsOptions(provider, map[string]bool{
-		"client_ca_tls_container_ref": truthy(spec.ClientCATLSContainerRef),
-		"client_crl_container_ref":    truthy(spec.ClientCRLContainerRef),
-	}, "client_ca_tls_container_ref", "client_crl_container_ref")
+	return nil
 }
 
 // listenerUpdateTLS is listenerTLS for a PUT: the references it sets, and
 // the client CA and CRL it sets or the listener has (as Octavia's put).
-func (p providers) listenerUpdateTLS(ctx context.Context, provider string, l *record, cur events.Listener) *fault.Error {
+func (p providers) listenerUpdateTLS(ctx context.Context, l *record, cur events.Listener) *fault.Error {
 	refs := l.strings("sni_container_refs")
 	if ref := l.str("default_tls_container_ref"); truthy(ref) {
 		refs = append(refs, *ref)
@@ -132,20 +127,22 @@ func (p providers) listenerUpdateTLS(ctx context.Context, provider string, l *re
 		crl = *ref
 	}
 	if ca != "" {
-		if ferr := p.checkClientCA(ctx, ca, crl); ferr != nil {
+		return p.checkClientCA(ctx, ca, crl)
+	}
+	return nil
+}
+
+// poolTLS is _validate_create_pool's and _validate_pool_PUT's certificate
+// checks: the client certificate reference, then the CA and its CRL
+// ("" = none).
+func (p providers) poolTLS(ctx context.Context, tls, ca, crl string) *fault.Error {
+	if tls != "" {
+		if ferr := p.checkTLSRefs(ctx, []string{tls}); ferr != nil {
 			return ferr
 		}
 	}
-	return p.supportsOptions(provider, map[string]bool{
-		"client_ca_tls_container_ref": truthy(l.str("client_ca_tls_container_ref")),
-		"client_crl_container_ref":    truthy(l.str("client_crl_container_ref")),
-	}, "client_ca_tls_container_ref", "client_crl_container_ref")
-}
-
-// poolTLS refuses the pool certificate attributes (set in a POST's spec or
-// a PUT's body) the driver cannot run.
-func (p providers) poolTLS(provider string, tls, ca, crl *string) *fault.Error {
-	return p.supportsOptions(provider, map[string]bool{
-		"tls_container_ref": truthy(tls), "ca_tls_container_ref": truthy(ca), "crl_container_ref": truthy(crl),
-	}, "tls_container_ref", "ca_tls_container_ref", "crl_container_ref")
+	if ca != "" {
+		return p.checkClientCA(ctx, ca, crl)
+	}
+	return nil
 }
