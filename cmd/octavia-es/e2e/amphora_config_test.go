@@ -34,6 +34,7 @@ func TestAmphoraAgentConfigUpdate(t *testing.T) {
 	}
 	oldInode := inode()
 
+	start := time.Now()
 	r := c.do(t, request{Method: http.MethodPut, Path: "/v2/octavia/amphorae/" + amp + "/config"})
 	mustStatus(t, "update amphora config", r, http.StatusAccepted)
 	if len(r.Body) != 0 {
@@ -44,6 +45,7 @@ func TestAmphoraAgentConfigUpdate(t *testing.T) {
 		i := slices.Index(evs, "amphora.agent_config_update_requested")
 		return i >= 0 && slices.Contains(evs[i:], "amphora.agent_config_updated"), strings.Join(evs, " ")
 	})
+	t.Logf("PUT config → amphora.agent_config_updated in %s", time.Since(start).Round(time.Millisecond))
 	if inode() == oldInode {
 		t.Fatal("agent.yaml was not rewritten")
 	}
