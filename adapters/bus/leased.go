@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -12,7 +13,9 @@ import (
 // releases the lease (another process may do better), waits RetryDelay
 // and competes again. Each run resumes after the saved checkpoint: a
 // takeover republishes what the previous holder published after its last
-// checkpoint write (at least once). It returns nil when ctx ends.
+// checkpoint write (at least once). It returns nil when ctx ends, and the
+// lease's error if Acquire fails otherwise (a lease retries what can
+// be retried itself: such an error is permanent, a bad DSN say).
 func (f *Forwarder) RunWithLease(ctx context.Context, lease Lease) error {
 	if lease == nil {
 		return errors.New("bus: forwarder: RunWithLease needs a lease")
@@ -27,11 +30,7 @@ func (f *Forwarder) RunWithLease(ctx context.Context, lease Lease) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			f.log.Warn("forwarder: lease not acquired; retrying", "error", err)
-			if !sleep(ctx, retry) {
-				return nil
-			}
-			continue
+			return fmt.Errorf("bus: forwarder: lease: %w", err)
 		}
 		f.log.Info("forwarder: lease acquired")
 		runCtx, cancel := context.WithCancel(ctx)

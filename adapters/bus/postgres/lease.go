@@ -51,13 +51,23 @@ func LeaseKey(name string) int64 {
 	return int64(h.Sum64())
 }
 
-// Acquire blocks until this process holds the lease or ctx ends. lost is
+// Acquire blocks until this process holds the lease or ctx ends (an
+// unreachable database is retried; an invalid DSN fails at once). lost is
 // closed when the lease is lost (the connection failed); release gives
 // it up (idempotent; call it after lost too).
 func (l *Lease) Acquire(ctx context.Context) (<-chan struct{}, func(), error) {
 	if l.RetryInterval <= 0 || l.CheckInterval <= 0 || l.CheckTimeout <= 0 {
 		return nil, nil, errors.New("postgres lease: intervals must be positive")
 	}
+	cfg, err := pgx.ParseConfig(l.dsn)
+	if err != nil {
+		// pgx's parse errors may quote the DSN, password included.
+		return nil, nil, errors.New("postgres lease: invalid DSN")
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["application_name"] = "octavia-es lease"
 	var conn *pgx.Conn
 	defer func() {
 		if conn != nil {
@@ -68,7 +78,7 @@ func (l *Lease) Acquire(ctx context.Context) (<-chan struct{}, func(), error) {
 	for {
 		if conn == nil || conn.IsClosed() {
 			var err error
-			conn, err = l.connect(ctx)
+			conn, err = l.connect(ctx, cfg)
 			if err != nil && !logged {
 				l.log.Warn("lease: cannot reach PostgreSQL; retrying", "error", err)
 				logged = true
@@ -95,18 +105,10 @@ func (l *Lease) Acquire(ctx context.Context) (<-chan struct{}, func(), error) {
 	}
 }
 
-func (l *Lease) connect(ctx context.Context) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(l.dsn)
-	if err != nil {
-		return nil, fmt.Errorf("postgres lease: dsn: %w", err)
-	}
-	if cfg.RuntimeParams == nil {
-		cfg.RuntimeParams = map[string]string{}
-	}
-	cfg.RuntimeParams["application_name"] = "octavia-es lease"
+func (l *Lease) connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
 	cctx, cancel := context.WithTimeout(ctx, l.CheckTimeout+3*time.Second)
 	defer cancel()
-	conn, err := pgx.ConnectConfig(cctx, cfg)
+	conn, err := pgx.ConnectConfig(cctx, cfg.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("postgres lease: connect: %w", err)
 	}
