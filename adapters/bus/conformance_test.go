@@ -84,6 +84,7 @@ func allGroups() []string {
 }
 
 func TestConformanceGoChannel(t *testing.T) {
+	t.Parallel()
 	bustest.Run(t, func(t *testing.T, cfg bus.Config) *bus.Bus {
 		cfg.Transport, cfg.Topic = bus.TransportGoChannel, "octavia-es."+throwaway()
 		return openBus(t, cfg)
@@ -91,6 +92,7 @@ func TestConformanceGoChannel(t *testing.T) {
 }
 
 func TestConformanceNATS(t *testing.T) {
+	t.Parallel()
 	needServer(t, natsURL)
 	bustest.Run(t, func(t *testing.T, cfg bus.Config) *bus.Bus {
 		cfg.Transport, cfg.URL, cfg.Topic = bus.TransportNATS, natsURL, "octavia-es."+throwaway()
@@ -100,6 +102,7 @@ func TestConformanceNATS(t *testing.T) {
 }
 
 func TestConformanceAMQP(t *testing.T) {
+	t.Parallel()
 	needServer(t, amqpURL)
 	bustest.Run(t, func(t *testing.T, cfg bus.Config) *bus.Bus {
 		name := throwaway()
@@ -110,6 +113,7 @@ func TestConformanceAMQP(t *testing.T) {
 }
 
 func TestConformancePostgres(t *testing.T) {
+	t.Parallel()
 	needServer(t, postgresURL)
 	bustest.Run(t, func(t *testing.T, cfg bus.Config) *bus.Bus {
 		cfg.Transport, cfg.URL, cfg.Topic = bus.TransportPostgres, postgresURL, throwaway()

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener, caps Caps) {
 		{"RedeliveryAfterNack", false, testRedeliveryAfterNack},
 		{"RetryThenSuccess", false, testRetryThenSuccess},
 		{"PoisonAfterRetries", false, testPoisonAfterRetries},
+		{"SlowHandlerNotRedelivered", false, testSlowHandler},
 		{"RedeliveryAfterSubscriberDies", true, testRedeliveryAfterSubscriberDies},
 		{"DeclaredGroupKeepsEarlierMessages", true, testDeclaredGroupKeeps},
 	}
@@ -452,5 +453,28 @@ func testDeclaredGroupKeeps(t *testing.T, open Opener) {
 		}
 		got[m.UUID] = true
 		m.Ack()
+	}
+}
+
+// testSlowHandler: a handler running longer than the transport's ack
+// deadline (Config's AckWait) is not given the message a second time.
+func testSlowHandler(t *testing.T, open Opener) {
+	cfg := Config()
+	b := open(t, cfg)
+	rec := newRecorder()
+	runRouter(t, b, bus.RouterConfig{}, "slow", b.Topic(), func(ctx context.Context, env events.Envelope) error {
+		rec.add("slow", message.NewMessage(env.ID, nil), env)
+		select {
+		case <-time.After(cfg.AckWait*5/2 + 100*time.Millisecond):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	publish(t, b, b.Topic(), 1)
+	waitFor(t, "the delivery", func() bool { return rec.distinct() == 1 })
+	time.Sleep(cfg.AckWait*3 + 200*time.Millisecond)
+	if n := rec.total(); n != 1 {
+		t.Fatalf("a handler slower than the ack deadline got its message %d times, want once", n)
 	}
 }

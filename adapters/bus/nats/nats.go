@@ -205,14 +205,15 @@ func (t *Transport) ensureStream(ctx context.Context, topic string) error {
 	return nil
 }
 
-// Subscriber returns a subscriber in group. Each Subscribe call opens a
-// connection and joins the group's deliver group with one subscription
-// (one delivery at a time; open several for concurrency).
+// Subscriber returns a subscriber in group. Its first Subscribe to a topic
+// opens a connection for it; each Subscribe call joins the group's deliver
+// group with one more subscription (one delivery at a time: subscribe
+// several times for concurrency).
 func (t *Transport) Subscriber(group string) (message.Subscriber, error) {
 	if group == "" {
 		return nil, errors.New("nats: consumer group required")
 	}
-	return &subscriber{t: t, group: group, closing: make(chan struct{})}, nil
+	return &subscriber{t: t, group: group, closing: make(chan struct{}), subs: map[string]*wmnats.Subscriber{}}, nil
 }
 
 type subscriber struct {
@@ -221,7 +222,7 @@ type subscriber struct {
 	closing chan struct{}
 
 	mu     sync.Mutex
-	subs   []*wmnats.Subscriber
+	subs   map[string]*wmnats.Subscriber // by topic
 	closed bool
 }
 
@@ -229,10 +230,25 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if err := s.t.Declare(ctx, topic, s.group); err != nil {
 		return nil, err
 	}
+	sub, err := s.forTopic(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("nats: subscribe %s in %s: %w", topic, s.group, err)
+	}
+	return out, nil
+}
+
+func (s *subscriber) forTopic(ctx context.Context, topic string) (*wmnats.Subscriber, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, errors.New("nats: subscriber closed")
+	}
+	if sub := s.subs[topic]; sub != nil {
+		return sub, nil
 	}
 	conn, err := connect(ctx, s.t.cfg.URL, "octavia-es "+s.group)
 	if err != nil {
@@ -256,13 +272,8 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		conn.Close()
 		return nil, fmt.Errorf("nats: subscriber: %w", err)
 	}
-	out, err := sub.Subscribe(ctx, topic)
-	if err != nil {
-		_ = sub.Close()
-		return nil, fmt.Errorf("nats: subscribe %s in %s: %w", topic, s.group, err)
-	}
-	s.subs = append(s.subs, sub)
-	return out, nil
+	s.subs[topic] = sub
+	return sub, nil
 }
 
 func (s *subscriber) Close() error {
