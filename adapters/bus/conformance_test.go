@@ -40,7 +40,7 @@ func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // needServer skips the test when the server at rawURL does not answer,
 // unless CI=true (then the server must be there).
-func needServer(t *testing.T, rawURL string) {
+func needServer(t testing.TB, rawURL string) {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -122,7 +122,7 @@ func TestConformancePostgres(t *testing.T) {
 	}, bustest.Caps{Durable: true})
 }
 
-func deleteStreams(t *testing.T, topics ...string) {
+func deleteStreams(t testing.TB, topics ...string) {
 	nc, err := natsgo.Connect(natsURL)
 	if err != nil {
 		t.Errorf("cleanup: %v", err)
@@ -141,7 +141,7 @@ func deleteStreams(t *testing.T, topics ...string) {
 	}
 }
 
-func deleteQueues(t *testing.T, exchange, topic string) {
+func deleteQueues(t testing.TB, exchange, topic string) {
 	conn, err := amqp091.Dial(amqpURL)
 	if err != nil {
 		t.Errorf("cleanup: %v", err)
@@ -167,7 +167,7 @@ func deleteQueues(t *testing.T, exchange, topic string) {
 	}
 }
 
-func dropTables(t *testing.T, topic string) {
+func dropTables(t testing.TB, topic string) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, postgresURL)
 	if err != nil {
