@@ -24,9 +24,9 @@ import (
 
 // Servers of the machine (override with the environment).
 var (
-	natsURL     = envOr("BUS_NATS_URL", "nats://127.0.0.1:4222")
-	amqpURL     = envOr("BUS_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-	postgresURL = envOr("BUS_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	natsURL     = envOr("OCTAVIA_ES_TEST_NATS", "nats://127.0.0.1:4222")
+	amqpURL     = envOr("OCTAVIA_ES_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/")
+	postgresURL = envOr("OCTAVIA_ES_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 )
 
 func envOr(k, def string) string {

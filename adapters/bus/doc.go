@@ -1,7 +1,11 @@
 // Package bus carries stored events to the process managers: a Forwarder
 // follows the event store from a checkpoint and publishes every envelope on
-// a watermill topic; a router runs the consumers with retry and panic
-// recovery.
+// a watermill topic; a router runs the consumers with retry, panic
+// recovery and a poison queue. Open picks the transport by Config:
+// GoChannel (embedded, the default), NATS JetStream, RabbitMQ or
+// PostgreSQL (sub-packages memory, nats, amqp, postgres); RunWithLease
+// keeps one forwarder running across processes. docs/bus.md has the
+// delivery contract, the layout on each broker and figures.
 //
 // # Delivery
 //
@@ -24,8 +28,8 @@
 //     every load balancer the read model shows in PENDING_* at start-up
 //     (sagas.Resume), which is what made those messages matter;
 //   - back-pressure is the consumer's: the provisioning saga bounds how
-//     many run at once. A broker (NATS, Kafka through watermill) replaces
-//     GoChannel in a scaled deployment, with real acks and a poison queue.
+//     many run at once. A broker replaces GoChannel in a scaled
+//     deployment, with durable consumer groups and real acks.
 //
 // GoChannel drops messages published while no handler is subscribed: start
 // the router first and give the forwarder router.Running() as Ready.

@@ -26,7 +26,7 @@ import (
 
 func dsn(t *testing.T) string {
 	t.Helper()
-	d := os.Getenv("BUS_POSTGRES_URL")
+	d := os.Getenv("OCTAVIA_ES_TEST_POSTGRES")
 	if d == "" {
 		d = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	}
