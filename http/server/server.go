@@ -22,6 +22,14 @@ type Config struct {
 	// NoauthDefaultProject is the project of a noauth request that names
 	// none ("" answers as Octavia does: no project).
 	NoauthDefaultProject string
+	// Healthcheck serves GET/HEAD /healthcheck ahead of every middleware,
+	// as Octavia's oslo middleware does; nil: disabled (Octavia's default),
+	// the path is then an unknown one (404).
+	Healthcheck http.Handler
+	// Metrics serves /metrics; nil: not served.
+	Metrics http.Handler
+	// Observer records each API request's latency; nil: none.
+	Observer Observer
 }
 
 // New returns the handler serving the whole API.
@@ -35,7 +43,7 @@ func New(cfg Config, deps v2.Deps) (http.Handler, error) {
 		log = slog.Default()
 	}
 	r := chi.NewRouter()
-	r.Use(requestID, recoverer(log), accessLog(log), auth.NoAuth(cfg.NoauthDefaultProject), middleware.StripSlashes)
+	r.Use(observe(cfg.Observer), requestID, recoverer(log), accessLog(log), auth.NoAuth(cfg.NoauthDefaultProject), middleware.StripSlashes)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, fault.NewPecan(http.StatusNotFound, ""))
 	})
@@ -48,5 +56,24 @@ func New(cfg Config, deps v2.Deps) (http.Handler, error) {
 		api.Routes(r)
 		api.NeutronRoutes(r)
 	})
-	return r, nil
+	return front(r, cfg.Healthcheck, cfg.Metrics), nil
+}
+
+// front answers the operational paths before the API's middleware (no
+// auth, no request id: a load balancer's probe or a scraper is no API
+// client), on the exact paths only as oslo's healthcheck does.
+func front(api, health, metrics http.Handler) http.Handler {
+	if health == nil && metrics == nil {
+		return api
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/healthcheck" && health != nil:
+			health.ServeHTTP(w, r)
+		case r.URL.Path == "/metrics" && metrics != nil:
+			metrics.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
 }
