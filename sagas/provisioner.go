@@ -52,6 +52,15 @@ type Config struct {
 	// (Octavia renders it from [health_manager] when it pushes): the
 	// controller's current heartbeat targets, interval and key.
 	AgentConfig amphora.AgentConfig
+	// Observer is told of every step run (metrics); nil: none.
+	Observer Observer
+}
+
+// Observer watches saga steps (adapters/metrics.Metrics is one): each step
+// of operation with its duration; failed: it failed after its retries and
+// was compensated.
+type Observer interface {
+	StepDone(operation, step string, d time.Duration, failed bool)
 }
 
 func (c *Config) setDefaults() {
@@ -148,11 +157,15 @@ func (p *Provisioner) Handle(ctx context.Context, loadBalancerID string, md even
 		}
 		log := p.log.With("loadbalancer_id", loadBalancerID, "operation", step.Operation, "step", step.Kind)
 		log.DebugContext(ctx, "saga step")
+		started := time.Now()
 		next, err := p.run(ctx, s, step, md, log)
 		var failed *stepFailure
 		if errors.As(err, &failed) && ctx.Err() == nil {
 			log.WarnContext(ctx, "saga step failed; compensating", "error", failed.Err)
 			next, err = p.compensate(ctx, next, step, failed, md, log)
+		}
+		if p.cfg.Observer != nil && ctx.Err() == nil {
+			p.cfg.Observer.StepDone(string(step.Operation), string(step.Kind), time.Since(started), failed != nil)
 		}
 		if err != nil {
 			return fmt.Errorf("sagas: %s %s of %s: %w", step.Operation, step.Kind, loadBalancerID, err)
