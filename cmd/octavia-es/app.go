@@ -17,9 +17,11 @@ import (
 	"github.com/octavia-es/octavia-es/adapters/amphora/heartbeat"
 	"github.com/octavia-es/octavia-es/adapters/bus"
 	"github.com/octavia-es/octavia-es/adapters/eventstore/sqlite"
+	"github.com/octavia-es/octavia-es/adapters/metrics"
 	"github.com/octavia-es/octavia-es/adapters/network"
 	"github.com/octavia-es/octavia-es/commands/loadbalancer"
 	"github.com/octavia-es/octavia-es/events"
+	"github.com/octavia-es/octavia-es/http/healthcheck"
 	v2 "github.com/octavia-es/octavia-es/http/v2"
 	"github.com/octavia-es/octavia-es/projections"
 	"github.com/octavia-es/octavia-es/sagas"
@@ -47,6 +49,8 @@ type app struct {
 	router    *message.Router
 	forwarder *bus.Forwarder
 	handler   http.Handler
+	metrics   *metrics.Metrics
+	healthchk http.Handler // /healthcheck (nil: disabled)
 	wg        sync.WaitGroup
 }
 
@@ -65,7 +69,15 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 	}
 	reg := events.NewRegistry()
 	a.projector = projections.NewProjector(a.readModel, a.store, reg, log.With("component", "projector"))
-	commands := loadbalancer.NewHandler(a.store, reg, log.With("component", "commands"))
+	a.metrics = metrics.New("serve")
+	a.metrics.WatchProjectionLag(a.store, a.readModel)
+	a.metrics.WatchAmphorae(amphoraeByStatus(a.readModel))
+	if cfg.API.HealthcheckEnabled {
+		a.healthchk = healthcheck.New(healthcheck.Config{
+			Refresh: cfg.API.HealthcheckRefreshInterval, Detailed: cfg.API.HealthcheckDetailed,
+		}, healthChecks(a.store, a.readModel)...)
+	}
+	commands := loadbalancer.NewHandler(a.metrics.CountAppends(a.store), reg, log.With("component", "commands"))
 
 	if a.drivers, err = openDrivers(ctx, cfg, log); err != nil {
 		return nil, err
@@ -77,7 +89,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 		NetworkName: cfg.Drivers.Network, ComputeName: cfg.Drivers.Compute, AmphoraName: cfg.Drivers.Amphora,
 	}, sagas.Config{
 		StepAttempts: cfg.Sagas.StepAttempts, StepBackoff: cfg.Sagas.StepBackoff,
-		AgentConfig: a.drivers.agentConfig,
+		AgentConfig: a.drivers.agentConfig, Observer: a.metrics,
 	}, log.With("component", "sagas"))
 	if err != nil {
 		return nil, fmt.Errorf("sagas: %w", err)
@@ -104,6 +116,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 	if a.router, err = bus.NewRouter(bus.RouterConfig{}, log); err != nil {
 		return nil, fmt.Errorf("bus router: %w", err)
 	}
+	a.router.AddMiddleware(a.metrics.CountRedeliveries()) // inside the router's retry: sees every attempt
 	a.router.AddConsumerHandler("sagas.provisioning", bus.Topic, a.pubsub, bus.EnvelopeHandler(a.prov.HandleEnvelope, log))
 	a.forwarder = bus.NewForwarder(a.store, a.store.Checkpoints(), a.pubsub, bus.Topic, log.With("component", "forwarder"))
 	a.forwarder.Ready = a.router.Running()
@@ -112,7 +125,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 		Commands: commands, ReadModel: a.readModel, Events: a.store,
 		Subnets: v2.NetworkSubnets(a.network), VIPs: a.vips, Logger: log.With("component", "api"),
 		History: a.store, Registry: reg, Shutdown: ctx.Done(), // event streams end when serve stops
-	}, certChecker(a.drivers))
+	}, certChecker(a.drivers), a.healthchk, a.metrics)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}

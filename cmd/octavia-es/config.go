@@ -27,7 +27,16 @@ type Config struct {
 	Amphora       AmphoraConfig       `yaml:"amphora"`
 	Certificates  CertificatesConfig  `yaml:"certificates"`
 	HealthManager HealthManagerConfig `yaml:"health_manager"`
+	Metrics       MetricsConfig       `yaml:"metrics"`
 	Log           LogConfig           `yaml:"log"`
+}
+
+// MetricsConfig: where a process serves /metrics and /healthcheck besides
+// the API's port (the API serves both on api.listen).
+type MetricsConfig struct {
+	// Listen: host:port; "" = not served (the worker, health-manager and
+	// housekeeping processes then expose nothing).
+	Listen string `yaml:"listen"`
 }
 
 // AmphoraConfig: local amphorae (agent processes running HAProxy).
@@ -64,6 +73,13 @@ type APIConfig struct {
 	ReadYourWritesTimeout time.Duration `yaml:"read_your_writes_timeout"`
 	EnabledProviders      []string      `yaml:"enabled_providers"`
 	NoauthDefaultProject  string        `yaml:"noauth_default_project"`
+	// Octavia's [api_settings] healthcheck_enabled (Octavia defaults to
+	// off; we default to on: the scaled deployment's balancer needs it) and
+	// healthcheck_refresh_interval; HealthcheckDetailed is oslo's
+	// [healthcheck] detailed.
+	HealthcheckEnabled         bool          `yaml:"healthcheck_enabled"`
+	HealthcheckRefreshInterval time.Duration `yaml:"healthcheck_refresh_interval"`
+	HealthcheckDetailed        bool          `yaml:"healthcheck_detailed"`
 }
 
 type DriversConfig struct {
@@ -110,6 +126,7 @@ func defaultConfig() Config {
 			ReadYourWritesTimeout: 5 * time.Second,
 			EnabledProviders:      []string{"amphora", "octavia"},
 			NoauthDefaultProject:  "default",
+			HealthcheckEnabled:    true, HealthcheckRefreshInterval: 5 * time.Second,
 		},
 		DataDir: "./data",
 		Drivers: DriversConfig{Compute: "local", Network: "local", Amphora: "rest"},
@@ -165,6 +182,14 @@ func (c Config) Validate() error {
 	}
 	if len(c.API.EnabledProviders) == 0 {
 		errs = append(errs, errors.New("api.enabled_providers must name at least one provider"))
+	}
+	if c.API.HealthcheckRefreshInterval < 0 {
+		errs = append(errs, errors.New("api.healthcheck_refresh_interval must not be negative"))
+	}
+	if c.Metrics.Listen != "" {
+		if _, err := netip.ParseAddrPort(c.Metrics.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("metrics.listen %q: want host:port with an IP address, or empty", c.Metrics.Listen))
+		}
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir must be set"))
@@ -252,6 +277,12 @@ func setFromString(f reflect.Value, s string) error {
 		f.SetInt(int64(d))
 	case f.Kind() == reflect.String:
 		f.SetString(s)
+	case f.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		f.SetBool(b)
 	case f.Kind() == reflect.Int:
 		n, err := strconv.Atoi(s)
 		if err != nil {

@@ -4,13 +4,15 @@ import (
 	"net/http"
 
 	"github.com/octavia-es/octavia-es/adapters/amphora/haproxy"
+	"github.com/octavia-es/octavia-es/adapters/metrics"
 	"github.com/octavia-es/octavia-es/http/server"
 	v2 "github.com/octavia-es/octavia-es/http/v2"
 )
 
 // newHTTPHandler builds the Octavia API over the app's components; certs
 // is the local certificate manager (nil with the noop drivers).
-func newHTTPHandler(cfg Config, deps v2.Deps, certs v2.CertificateChecker) (http.Handler, error) {
+// health serves /healthcheck (nil: disabled); m serves /metrics and times requests.
+func newHTTPHandler(cfg Config, deps v2.Deps, certs v2.CertificateChecker, health http.Handler, m *metrics.Metrics) (http.Handler, error) {
 	return server.New(server.Config{
 		V2: v2.Config{
 			PaginationMaxLimit:    cfg.API.PaginationMaxLimit,
@@ -19,6 +21,9 @@ func newHTTPHandler(cfg Config, deps v2.Deps, certs v2.CertificateChecker) (http
 			Capabilities:          providerCapabilities(cfg.Drivers, certs),
 		},
 		NoauthDefaultProject: cfg.API.NoauthDefaultProject,
+		Healthcheck:          health,
+		Metrics:              m.Handler(),
+		Observer:             m,
 	}, deps)
 }
 

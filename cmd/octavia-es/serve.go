@@ -96,6 +96,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return &startError{err}
 	}
 	defer app.close()
+	stopOps, err := serveOps(ctx, cfg.Metrics.Listen, opsHandler(app.metrics, app.healthchk), log)
+	if err != nil {
+		return &startError{err}
+	}
+	defer stopOps()
 
 	ln, err := net.Listen("tcp", cfg.API.Listen)
 	if err != nil {
