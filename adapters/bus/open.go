@@ -118,9 +118,6 @@ func (b *Bus) Subscriber(group string) (message.Subscriber, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: subscriber in %s: %w", group, err)
 	}
-	if b.cfg.Transport == TransportGoChannel {
-		return sub, nil // GoChannel delivers concurrently already
-	}
 	return parallel{inner: sub, n: b.cfg.Concurrency}, nil
 }
 

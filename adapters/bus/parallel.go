@@ -9,9 +9,11 @@ import (
 )
 
 // parallel subscribes n times to the inner subscriber and merges the
-// deliveries: a broker subscription holds one unacknowledged delivery at a
-// time (watermill's NATS, AMQP and SQL subscribers wait for the ack before
-// the next), so n subscriptions let the router run n handlers at once.
+// deliveries: a transport subscription holds one unacknowledged delivery
+// at a time (watermill's NATS, AMQP and SQL subscribers wait for the ack
+// before the next, and so does memory's), so n subscriptions let the
+// router run n handlers at once, and no more: a busy process leaves the
+// rest of its group's messages to the others.
 type parallel struct {
 	inner message.Subscriber
 	n     int

@@ -39,7 +39,7 @@ type Caps struct {
 
 // Groups are the consumer groups the suite subscribes in (besides
 // bus.DefaultConsumerGroup and bus.PoisonGroup), for cleanup.
-var Groups = []string{"alpha", "beta", "workers", "nackers", "survivors", "retriers", "poisoners", "late"}
+var Groups = []string{"alpha", "beta", "workers", "nackers", "survivors", "retriers", "poisoners", "late", "slow", "busy"}
 
 // Timeout bounds every wait of the suite.
 var Timeout = 20 * time.Second
@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener, caps Caps) {
 		{"RetryThenSuccess", false, testRetryThenSuccess},
 		{"PoisonAfterRetries", false, testPoisonAfterRetries},
 		{"SlowHandlerNotRedelivered", false, testSlowHandler},
+		{"BusyMemberDoesNotHoldMessagesBack", false, testBusyMember},
 		{"RedeliveryAfterSubscriberDies", true, testRedeliveryAfterSubscriberDies},
 		{"DeclaredGroupKeepsEarlierMessages", true, testDeclaredGroupKeeps},
 	}
@@ -477,4 +478,62 @@ func testSlowHandler(t *testing.T, open Opener) {
 	if n := rec.total(); n != 1 {
 		t.Fatalf("a handler slower than the ack deadline got its message %d times, want once", n)
 	}
+}
+
+// testBusyMember: a member of a group stuck in a long handler must not
+// hold back the group's other messages (a broker that pushed them to it
+// in advance would make them wait, and past the ack deadline, deliver
+// them twice). With one handler each, the idle member handles all but
+// the message the busy one handles and at most one it has buffered.
+func testBusyMember(t *testing.T, open Opener) {
+	cfg := Config()
+	cfg.Concurrency = 1
+	b := open(t, cfg)
+	release := make(chan struct{})
+	var once sync.Once
+	defer once.Do(func() { close(release) })
+	busy, idle := newRecorder(), newRecorder()
+	runRouter(t, b, bus.RouterConfig{}, "busy", b.Topic(), func(ctx context.Context, env events.Envelope) error {
+		busy.add("busy", message.NewMessage(env.ID, nil), env)
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	const n = 10
+	waitFor(t, "the busy member to hold a message", func() bool {
+		if busy.distinct() > 0 {
+			return true
+		}
+		publish(t, b, b.Topic(), 1)
+		time.Sleep(50 * time.Millisecond)
+		return busy.distinct() > 0
+	})
+	runRouter(t, b, bus.RouterConfig{}, "busy", b.Topic(), func(ctx context.Context, env events.Envelope) error {
+		idle.add("idle", message.NewMessage(env.ID, nil), env)
+		return nil
+	})
+	waitFor(t, "the idle member to be served", func() bool {
+		if idle.distinct() > 0 {
+			return true
+		}
+		publish(t, b, b.Topic(), 1)
+		time.Sleep(50 * time.Millisecond)
+		return idle.distinct() > 0
+	})
+	before := idle.distinct()
+	publish(t, b, b.Topic(), n)
+	// Well within the ack deadline: messages pushed to the busy member in
+	// advance would only come back after it.
+	deadline := time.Now().Add(cfg.AckWait * 3 / 4)
+	for idle.distinct()-before < n-1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the idle member handled %d of %d new messages within %s: the busy one holds them back",
+				idle.distinct()-before, n, cfg.AckWait*3/4)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	once.Do(func() { close(release) })
 }

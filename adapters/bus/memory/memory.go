@@ -6,7 +6,9 @@
 // GoChannel alone sends every message to every subscriber. Here each
 // (topic, group) has one GoChannel subscription; the group's subscribers
 // all read from it, so each message goes to exactly one of them. A nacked
-// message goes back to GoChannel, which sends it again to the group.
+// message goes back to GoChannel, which sends it again to the group. As
+// on the brokers, a subscription holds one unacknowledged message at a
+// time (subscribe several times for concurrency).
 package memory
 
 import (
@@ -139,6 +141,16 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 					return
 				case <-s.closing:
 					m.Nack()
+					return
+				}
+				// One message in flight per subscription, as on the
+				// brokers: the next goes to whoever is free.
+				select {
+				case <-m.Acked():
+				case <-m.Nacked():
+				case <-ctx.Done():
+					return
+				case <-s.closing:
 					return
 				}
 			case <-ctx.Done():

@@ -1,13 +1,18 @@
-// Package nats is the bus over NATS JetStream, with watermill-nats's
-// JetStream publisher and subscriber (pkg/nats, the one its authors
-// recommend for production).
+// Package nats is the bus over NATS JetStream with watermill-nats: its
+// pkg/nats publisher and its pkg/jetstream (pull) subscriber.
 //
 // Layout, per watermill topic T (a NATS subject):
 //   - a stream named T with dots turned into underscores, capturing the
 //     subject T (limits retention, MaxAge), created when first needed;
-//   - per consumer group G a durable push consumer named G on that stream
-//     with deliver group G: every group gets every message, the members of
-//     a group (any number of processes) share them; acks are explicit.
+//   - per consumer group G a durable pull consumer named G on that stream
+//     (explicit acks): every group gets every message, and the workers of
+//     a group (any number of processes) pull from the same consumer, each
+//     taking a message when it has a free handler.
+//
+// Pull, not push: a push consumer with a deliver group hands messages to
+// members whether or not they are busy, so messages would queue behind a
+// saga that runs for minutes and, past AckWait, be delivered a second time
+// elsewhere. A subscription here buffers at most one message.
 //
 // Deliveries are acknowledged when the handler succeeds, nacked with a
 // delay when it fails for good (shutdown), and redelivered by the server
@@ -27,9 +32,11 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
 	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
 	"github.com/ThreeDotsLabs/watermill/message"
 	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Config of the transport.
@@ -144,17 +151,17 @@ func (t *Transport) Declare(ctx context.Context, topic, group string) error {
 	switch {
 	case errors.Is(err, natsgo.ErrConsumerNotFound):
 		cc := &natsgo.ConsumerConfig{
-			Durable:        name,
-			DeliverSubject: natsgo.NewInbox(),
-			DeliverGroup:   name,
-			DeliverPolicy:  natsgo.DeliverAllPolicy,
-			FilterSubject:  topic,
+			Durable:       name,
+			DeliverPolicy: natsgo.DeliverAllPolicy,
+			FilterSubject: topic,
 		}
 		t.tune(cc)
 		_, err = t.js.AddConsumer(stream, cc, natsgo.Context(ctx))
 		if errors.Is(err, natsgo.ErrConsumerNameAlreadyInUse) {
 			err = nil // another process won the race
 		}
+	case err == nil && info.Config.DeliverSubject != "":
+		err = fmt.Errorf("a push consumer exists under that name (delete it: the bus pulls)")
 	case err == nil:
 		cc := info.Config
 		t.tune(&cc)
@@ -206,14 +213,14 @@ func (t *Transport) ensureStream(ctx context.Context, topic string) error {
 }
 
 // Subscriber returns a subscriber in group. Its first Subscribe to a topic
-// opens a connection for it; each Subscribe call joins the group's deliver
-// group with one more subscription (one delivery at a time: subscribe
-// several times for concurrency).
+// opens a connection for it; each Subscribe call pulls from the group's
+// consumer one message at a time (subscribe several times for
+// concurrency).
 func (t *Transport) Subscriber(group string) (message.Subscriber, error) {
 	if group == "" {
 		return nil, errors.New("nats: consumer group required")
 	}
-	return &subscriber{t: t, group: group, closing: make(chan struct{}), subs: map[string]*wmnats.Subscriber{}}, nil
+	return &subscriber{t: t, group: group, closing: make(chan struct{}), subs: map[string]*wmjs.Subscriber{}}, nil
 }
 
 type subscriber struct {
@@ -222,7 +229,7 @@ type subscriber struct {
 	closing chan struct{}
 
 	mu     sync.Mutex
-	subs   map[string]*wmnats.Subscriber // by topic
+	subs   map[string]*wmjs.Subscriber // by topic
 	closed bool
 }
 
@@ -241,7 +248,7 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	return out, nil
 }
 
-func (s *subscriber) forTopic(ctx context.Context, topic string) (*wmnats.Subscriber, error) {
+func (s *subscriber) forTopic(ctx context.Context, topic string) (*wmjs.Subscriber, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -254,20 +261,21 @@ func (s *subscriber) forTopic(ctx context.Context, topic string) (*wmnats.Subscr
 	if err != nil {
 		return nil, err
 	}
-	name := ConsumerName(s.group)
-	sub, err := wmnats.NewSubscriberWithNatsConn(conn, wmnats.SubscriberSubscriptionConfig{
-		Unmarshaler:      &progress{closing: s.closing, every: s.t.cfg.AckWait / 3, max: s.t.cfg.MaxHandlingTime, log: s.t.log},
-		SubscribersCount: 1,
-		AckWaitTimeout:   s.t.cfg.MaxHandlingTime,
-		CloseTimeout:     30 * time.Second,
-		SubscribeTimeout: 30 * time.Second,
-		NakDelay:         wmnats.NewStaticDelay(s.t.cfg.RedeliveryDelay),
-		QueueGroupPrefix: name,
-		JetStream: wmnats.JetStreamConfig{
-			SubscribeOptions: []natsgo.SubOpt{natsgo.Bind(StreamName(topic), name), natsgo.ManualAck()},
-			DurablePrefix:    name,
+	stream, name := StreamName(topic), ConsumerName(s.group)
+	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
+		Conn:           conn,
+		Logger:         s.t.log,
+		AckWaitTimeout: s.t.cfg.MaxHandlingTime,
+		ResourceInitializer: func(ctx context.Context, js jetstream.JetStream, _ string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
+			c, err := js.Consumer(ctx, stream, name)
+			return c, nil, err
 		},
-	}, s.t.log)
+		NakDelay: wmnats.NewStaticDelay(s.t.cfg.RedeliveryDelay),
+		// One message buffered per subscription: a pulled message waits
+		// for the handler before it, so the fewer the better.
+		ConsumeOptions: []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)},
+		Unmarshaler:    &progress{closing: s.closing, every: s.t.cfg.AckWait / 3, max: s.t.cfg.MaxHandlingTime, log: s.t.log},
+	})
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("nats: subscriber: %w", err)
@@ -307,8 +315,12 @@ func (t *Transport) Close() error {
 	return nil
 }
 
-// progress decodes deliveries as NATSMarshaler does and keeps each one
-// alive on the server (InProgress) until it is acked or nacked.
+// progress decodes deliveries as the publisher's NATSMarshaler encoded
+// them and keeps each one alive on the server (InProgress) until it is
+// acked or nacked. It never fails (watermill's jetstream subscriber
+// dereferences the message of a failed decode): a delivery it cannot
+// read comes out with its raw body, so the handler drops it and it is
+// acked.
 type progress struct {
 	closing <-chan struct{}
 	every   time.Duration
@@ -316,22 +328,17 @@ type progress struct {
 	log     watermill.LoggerAdapter
 }
 
-func (p *progress) Unmarshal(m *natsgo.Msg) (*message.Message, error) {
-	msg, err := (&wmnats.NATSMarshaler{}).Unmarshal(m)
+func (p *progress) Unmarshal(m jetstream.Msg) (*message.Message, error) {
+	msg, err := wmjs.DefaultUnmarshaler{}.Unmarshal(m)
 	if err != nil {
-		// Redelivering cannot fix it: terminate instead of looping.
-		if termErr := m.Term(); termErr != nil {
-			err = errors.Join(err, termErr)
-		}
-		return nil, fmt.Errorf("nats: undecodable delivery on %s terminated: %w", m.Subject, err)
+		p.log.Error("nats: undecodable delivery passed on raw", err, watermill.LogFields{"subject": m.Subject()})
+		msg = message.NewMessage(m.Headers().Get(wmnats.WatermillUUIDHdr), m.Data())
 	}
-	if m.Reply != "" {
-		go p.keepAlive(m, msg)
-	}
+	go p.keepAlive(m, msg)
 	return msg, nil
 }
 
-func (p *progress) keepAlive(m *natsgo.Msg, msg *message.Message) {
+func (p *progress) keepAlive(m jetstream.Msg, msg *message.Message) {
 	tick := time.NewTicker(p.every)
 	defer tick.Stop()
 	deadline := time.NewTimer(p.max)
