@@ -33,9 +33,11 @@ import (
 // must not leave one stuck until the next restart).
 const pendingSweepInterval = 15 * time.Second
 
-// app is the embedded default: every component in one process.
+// app is one process's components: all of them for serve (the embedded
+// default), those of its roles for api, worker and health-manager.
 type app struct {
 	log       *slog.Logger
+	proc      process
 	store     *sqlite.Store
 	readModel *projections.ReadModel
 	projector *projections.Projector
@@ -54,8 +56,8 @@ type app struct {
 	wg        sync.WaitGroup
 }
 
-func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err error) {
-	a := &app{log: log} // closed on failure: the named result is nil by then
+func openApp(ctx context.Context, cfg Config, log *slog.Logger, proc process) (_ *app, err error) {
+	a := &app{log: log, proc: proc} // closed on failure: the named result is nil by then
 	defer func() {
 		if err != nil {
 			a.close()
@@ -64,12 +66,12 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 	if a.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "events.db")); err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
-	if a.readModel, err = projections.Open(ctx, filepath.Join(cfg.DataDir, "readmodel.db")); err != nil {
+	if a.readModel, err = projections.Open(ctx, proc.readModelPath(cfg.DataDir)); err != nil {
 		return nil, fmt.Errorf("open read model: %w", err)
 	}
 	reg := events.NewRegistry()
 	a.projector = projections.NewProjector(a.readModel, a.store, reg, log.With("component", "projector"))
-	a.metrics = metrics.New("serve")
+	a.metrics = metrics.New(proc.name)
 	a.metrics.WatchProjectionLag(a.store, a.readModel)
 	a.metrics.WatchAmphorae(amphoraeByStatus(a.readModel))
 	if cfg.API.HealthcheckEnabled {
@@ -95,7 +97,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 		return nil, fmt.Errorf("sagas: %w", err)
 	}
 
-	if a.drivers.heartbeats {
+	if a.drivers.heartbeats && proc.has(roleHealth) {
 		if a.health, err = health.New(commands, a.readModel, health.Config{
 			HeartbeatTimeout:  cfg.HealthManager.HeartbeatTimeout,
 			CheckInterval:     cfg.HealthManager.HealthCheckInterval,
@@ -112,14 +114,16 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (_ *app, err err
 		}
 	}
 
-	a.pubsub = bus.NewGoChannel(log)
-	if a.router, err = bus.NewRouter(bus.RouterConfig{}, log); err != nil {
-		return nil, fmt.Errorf("bus router: %w", err)
+	if proc.has(roleWorker) { // a router that never ran blocks in Close
+		a.pubsub = bus.NewGoChannel(log)
+		if a.router, err = bus.NewRouter(bus.RouterConfig{}, log); err != nil {
+			return nil, fmt.Errorf("bus router: %w", err)
+		}
+		a.router.AddMiddleware(a.metrics.CountRedeliveries()) // inside the router's retry: sees every attempt
+		a.router.AddConsumerHandler("sagas.provisioning", bus.Topic, a.pubsub, bus.EnvelopeHandler(a.prov.HandleEnvelope, log))
+		a.forwarder = bus.NewForwarder(a.store, a.store.Checkpoints(), a.pubsub, bus.Topic, log.With("component", "forwarder"))
+		a.forwarder.Ready = a.router.Running()
 	}
-	a.router.AddMiddleware(a.metrics.CountRedeliveries()) // inside the router's retry: sees every attempt
-	a.router.AddConsumerHandler("sagas.provisioning", bus.Topic, a.pubsub, bus.EnvelopeHandler(a.prov.HandleEnvelope, log))
-	a.forwarder = bus.NewForwarder(a.store, a.store.Checkpoints(), a.pubsub, bus.Topic, log.With("component", "forwarder"))
-	a.forwarder.Ready = a.router.Running()
 
 	a.handler, err = newHTTPHandler(cfg, v2.Deps{
 		Commands: commands, ReadModel: a.readModel, Events: a.store,
@@ -152,15 +156,19 @@ func (a *app) run(ctx context.Context) error {
 			}
 		})
 	}
-	goRun("projector", a.projector.Run)
-	goRun("bus router", a.router.Run)
-	goRun("forwarder", a.forwarder.Run)
+	goRun("projector", a.projector.Run) // every process reads its own read model
+	if a.proc.has(roleWorker) {
+		goRun("bus router", a.router.Run)
+		goRun("forwarder", a.forwarder.Run)
+	}
 	goRun("sagas", a.resumeAndSweep)
 	if a.receiver != nil {
 		goRun("heartbeat receiver", a.receiver.Run)
 	}
 	<-ctx.Done()
-	_ = a.router.Close()
+	if a.router != nil {
+		_ = a.router.Close()
+	}
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
@@ -179,8 +187,10 @@ func (a *app) resumeAndSweep(ctx context.Context) error {
 	if err := a.readModel.WaitFor(ctx, head); err != nil {
 		return err
 	}
-	if err := a.reserveVIPs(ctx); err != nil {
-		return err
+	if a.proc.has(roleAPI | roleWorker) { // the processes allocating VIPs
+		if err := a.reserveVIPs(ctx); err != nil {
+			return err
+		}
 	}
 	if a.health != nil {
 		// Only once the read model knows every amphora: the manager seeds
@@ -192,6 +202,9 @@ func (a *app) resumeAndSweep(ctx context.Context) error {
 		})
 	}
 	a.vips.open()
+	if !a.proc.has(roleWorker) {
+		return nil
+	}
 	tick := time.NewTicker(pendingSweepInterval)
 	defer tick.Stop()
 	for {

@@ -22,6 +22,10 @@ const usage = `usage: octavia-es <command> [flags]
 
 commands:
   serve           run the Octavia v2 API with its workers (embedded default)
+  api             run the Octavia v2 API only (with its read model), see docs/deploy.md
+  worker          run the forwarder, the bus and the sagas only
+  health-manager  run the health manager only (heartbeats, failovers)
+  migrate         create or upgrade the event store's schema (SQLite, or PostgreSQL with --postgres-dsn)
   amphora-agent   run an amphora's agent (HAProxy, heartbeats): --config agent.yaml
   events          event history: tail (follow the API's stream), show, export, verify (local store)
   replay          rebuild the read models from the event store, switching to them atomically
@@ -34,8 +38,10 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	switch args[0] {
-	case "serve":
-		return serveCommand(ctx, args[1:], env, stderr)
+	case "serve", "api", "worker", "health-manager":
+		return serveCommand(ctx, processes[args[0]], args[1:], env, stderr)
+	case "migrate":
+		return migrateCommand(ctx, args[1:], env, stdout, stderr)
 	case "amphora-agent":
 		return amphoraAgentCommand(ctx, args[1:], stderr)
 	case "events":

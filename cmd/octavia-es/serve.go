@@ -15,14 +15,17 @@ import (
 	computelocal "github.com/octavia-es/octavia-es/adapters/compute/local"
 )
 
-// serveCommand parses `serve` flags, loads the configuration and runs the
-// all-in-one process until ctx ends (SIGINT/SIGTERM).
-func serveCommand(ctx context.Context, args, env []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+// serveCommand parses the flags of `serve` (or of api, worker,
+// health-manager: proc), loads the configuration and runs the process until
+// ctx ends (SIGINT/SIGTERM).
+func serveCommand(ctx context.Context, proc process, args, env []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet(proc.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration file (default: built-in embedded defaults, as etc/octavia-es.yaml)")
 	listen := fs.String("listen", "", "API address, overrides api.listen")
 	dataDir := fs.String("data-dir", "", "data directory, overrides data_dir")
+	metricsListen := fs.String("metrics-listen", "", "address of /metrics and /healthcheck besides the API's, overrides metrics.listen")
+	fs.StringVar(&proc.readModel, "read-model", "", "this process's read model file (default <data-dir>/readmodel.db for serve, <data-dir>/readmodel-<command>.db otherwise)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -34,6 +37,9 @@ func serveCommand(ctx context.Context, args, env []string, stderr io.Writer) int
 		if *dataDir != "" {
 			cfg.DataDir = *dataDir
 		}
+		if *metricsListen != "" {
+			cfg.Metrics.Listen = *metricsListen
+		}
 		err = cfg.Validate()
 	}
 	if err != nil {
@@ -41,7 +47,7 @@ func serveCommand(ctx context.Context, args, env []string, stderr io.Writer) int
 		return 2
 	}
 	log := newLogger(cfg.Log, stderr)
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(ctx, cfg, log, proc); err != nil {
 		var se *startError
 		if errors.As(err, &se) {
 			// Plainly, not as a log line: this is what a user of `make run`
@@ -87,11 +93,11 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// serve runs every component of the embedded default until ctx ends, then
-// shuts them down in reverse order: HTTP first (no new commands), then the
-// workers, then the stores.
-func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
-	app, err := openApp(ctx, cfg, log)
+// serve runs the components of proc until ctx ends, then shuts them down in
+// reverse order: HTTP first (no new commands), then the workers, then the
+// stores.
+func serve(ctx context.Context, cfg Config, log *slog.Logger, proc process) error {
+	app, err := openApp(ctx, cfg, log, proc)
 	if err != nil {
 		return &startError{err}
 	}
@@ -102,14 +108,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer stopOps()
 
-	ln, err := net.Listen("tcp", cfg.API.Listen)
-	if err != nil {
-		return &startError{fmt.Errorf("listen on %s: %w", cfg.API.Listen, err)}
-	}
+	var ln net.Listener
 	srv := &http.Server{
 		Handler:           app.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if proc.has(roleAPI) {
+		if ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
+			return &startError{fmt.Errorf("listen on %s: %w", cfg.API.Listen, err)}
+		}
 	}
 
 	workCtx, stopWork := context.WithCancel(ctx)
@@ -117,13 +125,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- app.run(workCtx) }()
 
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("http: %w", err)
-		}
-	}()
-	log.Info("octavia-es serving", "version", version(), "listen", ln.Addr().String(),
-		"data_dir", absPath(cfg.DataDir), "drivers", cfg.Drivers)
+	attrs := []any{"process", proc.name, "version", version(), "data_dir", absPath(cfg.DataDir), "drivers", cfg.Drivers}
+	if ln != nil {
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http: %w", err)
+			}
+		}()
+		attrs = append(attrs, "listen", ln.Addr().String())
+	}
+	log.Info("octavia-es serving", attrs...)
 
 	var runErr error
 	select {
@@ -131,10 +142,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	case runErr = <-errc:
 	}
 	log.Info("octavia-es stopping")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		log.Warn("http shutdown", "err", err)
+	if ln != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Warn("http shutdown", "err", err)
+		}
 	}
 	stopWork()
 	app.wait()

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
+	"github.com/octavia-es/octavia-es/adapters/eventstore/sqlite"
+)
+
+// migrateCommand creates or upgrades the event store's schema: the
+// PostgreSQL one given --postgres-dsn (embedded migrations, under an
+// advisory lock, idempotent), else the SQLite one in the data directory.
+func migrateCommand(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration file (for data_dir)")
+	dataDir := fs.String("data-dir", "", "data directory of the SQLite event store, overrides data_dir")
+	dsn := fs.String("postgres-dsn", "", "PostgreSQL event store to migrate (postgres://user@host:5432/db?sslmode=disable)")
+	schema := fs.String("postgres-schema", postgres.DefaultSchema, "schema of the PostgreSQL event store")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "octavia-es migrate: unexpected arguments %v\n", fs.Args())
+		return 2
+	}
+	if *dsn != "" {
+		store, err := postgres.Open(ctx, *dsn, postgres.WithSchema(*schema), postgres.WithLogger(slog.New(slog.NewTextHandler(stderr, nil))))
+		if err != nil {
+			fmt.Fprintf(stderr, "octavia-es migrate: %v\n", err)
+			return 1
+		}
+		defer store.Close()
+		if err := store.Migrate(ctx); err != nil {
+			fmt.Fprintf(stderr, "octavia-es migrate: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "PostgreSQL event store schema %q is up to date\n", *schema)
+		return 0
+	}
+	cfg, err := loadConfig(*configPath, env)
+	if err != nil {
+		fmt.Fprintf(stderr, "octavia-es: invalid configuration:\n%v\n", err)
+		return 2
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	path := filepath.Join(cfg.DataDir, "events.db")
+	store, err := sqlite.Open(ctx, path) // creates or upgrades its schema
+	if err != nil {
+		fmt.Fprintf(stderr, "octavia-es migrate: %v\n", err)
+		return 1
+	}
+	if err := store.Close(); err != nil {
+		fmt.Fprintf(stderr, "octavia-es migrate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "SQLite event store %s is up to date\n", absPath(path))
+	return 0
+}
