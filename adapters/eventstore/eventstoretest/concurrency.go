@@ -11,7 +11,7 @@ import (
 )
 
 var concurrencyTests = []test{
-	{"DistinctStreamsGetGapFreePositions", testConcurrentDistinctStreams},
+	{"DistinctStreamsGetDistinctIncreasingPositions", testConcurrentDistinctStreams},
 	{"RaceOnOneStreamHasOneWinnerPerVersion", testRaceOnOneStream},
 	{"ReadersNeverSeePartOfABatch", testBatchVisibility},
 }
