@@ -26,6 +26,7 @@ import (
 type EventStore interface {
 	history.Store
 	Subscribe(ctx context.Context, afterPosition int64, handle func(context.Context, events.Envelope) error) error
+	Head(ctx context.Context) (int64, error)
 }
 
 // EventsConfig tunes the event endpoints. Zero values take the defaults.
@@ -61,6 +62,8 @@ type eventHistory struct {
 	cfg    EventsConfig
 	// shutdown ends the streams (nil: never).
 	shutdown <-chan struct{}
+	// hub feeds every stream from one store subscription.
+	hub *history.Hub
 }
 
 // newEventHistory returns nil (the endpoints then answer 404) when there
@@ -79,7 +82,9 @@ func newEventHistory(cfg EventsConfig, deps Deps) *eventHistory {
 		reg = events.NewRegistry()
 	}
 	cfg.setDefaults()
-	return &eventHistory{store: store, reg: reg, reader: history.NewReader(store, reg), cfg: cfg, shutdown: deps.Shutdown}
+	reader := history.NewReader(store, reg)
+	return &eventHistory{store: store, reg: reg, reader: reader, cfg: cfg, shutdown: deps.Shutdown,
+		hub: history.NewHub(store, reader, 0, deps.Logger)}
 }
 
 // withHistory answers 404, as an unknown path, when no store is wired.

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/octavia-es/octavia-es/events"
 	"github.com/octavia-es/octavia-es/http/auth"
 	"github.com/octavia-es/octavia-es/http/fault"
 	"github.com/octavia-es/octavia-es/projections/history"
@@ -34,10 +33,11 @@ type streamError struct {
 // catch-up subscription makes a resumed stream gap- and duplicate-free.
 // A caller that is not admin sees its own project's events only.
 //
-// Each subscriber has its own bounded buffer filled by its own
-// subscription: a client slower than the events only lags (the store is
-// its buffer), while one that stops reading for StallTimeout is cut with a
-// final "event: error" naming the last position it received.
+// Each subscriber has its own bounded buffer, filled from the hub (one
+// store subscription for all of them): a client slower than the events
+// only lags (behind the hub's ring it reads the store), while one that
+// stops reading for StallTimeout is cut with a final "event: error" naming
+// the last position it received.
 func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	filter, after, ferr := a.parseStream(r)
@@ -118,28 +118,17 @@ type sseFrame struct {
 	data     []byte
 }
 
-// feedStream subscribes after position after and queues the frames of the
-// events filter selects; it waits up to StallTimeout for room, then gives
-// up with errSlowConsumer.
+// feedStream follows the events after position after that filter selects
+// (through the hub: one store subscription for every stream) and queues
+// their frames; it waits up to StallTimeout for room, then gives up with
+// errSlowConsumer.
 func (a *API) feedStream(ctx context.Context, filter history.Filter, after int64, frames chan<- sseFrame) error {
 	h := a.history
 	stall := time.NewTimer(h.cfg.StallTimeout)
 	defer stall.Stop()
-	return h.store.Subscribe(ctx, after, func(ctx context.Context, env events.Envelope) error {
-		ok, err := h.reader.Match(ctx, filter, env)
-		if err != nil || !ok {
-			return err
-		}
-		it, err := h.reader.Item(ctx, env)
-		if err != nil {
-			return err
-		}
-		data, err := json.Marshal(it)
-		if err != nil {
-			return err
-		}
-		f := sseFrame{position: env.Position,
-			data: fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", env.Position, env.Type, data)}
+	return h.hub.Follow(ctx, filter, after, func(e history.Entry) error {
+		f := sseFrame{position: e.Position,
+			data: fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", e.Position, e.Type, e.JSON)}
 		select {
 		case frames <- f:
 			return nil
