@@ -103,8 +103,8 @@ func Open(ctx context.Context, cfg Config, log watermill.LoggerAdapter) (*Transp
 
 func connect(ctx context.Context, url, name string) (*natsgo.Conn, error) {
 	opts := []natsgo.Option{natsgo.Name(name), natsgo.MaxReconnects(-1), natsgo.ReconnectWait(time.Second)}
-	if dl, ok := ctx.Deadline(); ok {
-		opts = append(opts, natsgo.Timeout(time.Until(dl)))
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) > 0 {
+		opts = append(opts, natsgo.Timeout(min(time.Until(dl), 10*time.Second)))
 	}
 	conn, err := natsgo.Connect(url, opts...)
 	if err != nil {
