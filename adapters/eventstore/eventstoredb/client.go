@@ -23,6 +23,8 @@ type client interface {
 	ReadAll(ctx context.Context, opts esdb.ReadAllOptions, count uint64) ([]*esdb.RecordedEvent, error)
 	// SubscribeToAll starts a catch-up subscription to $all.
 	SubscribeToAll(ctx context.Context, opts esdb.SubscribeToAllOptions) (subscription, error)
+	// SetMaxCount sets the stream's $maxCount metadata.
+	SetMaxCount(ctx context.Context, stream string, maxCount uint64) error
 	Close() error
 }
 
@@ -67,6 +69,14 @@ func (g grpcClient) SubscribeToAll(ctx context.Context, opts esdb.SubscribeToAll
 		return nil, err
 	}
 	return safeSubscription{s}, nil
+}
+
+func (g grpcClient) SetMaxCount(ctx context.Context, stream string, maxCount uint64) (err error) {
+	defer recoverInto(&err)
+	var md esdb.StreamMetadata
+	md.SetMaxCount(maxCount)
+	_, err = g.c.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, md)
+	return err
 }
 
 func (g grpcClient) Close() error { return g.c.Close() }

@@ -33,8 +33,9 @@ type fakeServer struct {
 	dropAfter  int                // a subscription drops (Unavailable) after this many deliveries, once
 	readBackFn func([]*esdb.RecordedEvent) []*esdb.RecordedEvent
 
-	allReads   int // ReadAll calls
-	allScanned int // records ReadAll returned
+	maxCount   map[string]uint64 // $maxCount by stream
+	allReads   int               // ReadAll calls
+	allScanned int               // records ReadAll returned
 	subOpts    []esdb.SubscribeToAllOptions
 	dials      int
 }
@@ -285,6 +286,20 @@ func fakeFilter(flt *esdb.SubscriptionFilter) (func(stream string) bool, error) 
 		}, nil
 	}
 	return nil, errors.New("fake: empty filter")
+}
+
+func (c *fakeClient) SetMaxCount(ctx context.Context, stream string, maxCount uint64) error {
+	f := c.srv
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := c.enter("setMaxCount"); err != nil {
+		return err
+	}
+	if f.maxCount == nil {
+		f.maxCount = map[string]uint64{}
+	}
+	f.maxCount[stream] = maxCount
+	return nil
 }
 
 func (c *fakeClient) Close() error {
