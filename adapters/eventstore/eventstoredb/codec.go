@@ -129,6 +129,9 @@ func decode(n naming, r *esdb.RecordedEvent) (events.Envelope, error) {
 		CausationID:   md.CausationID,
 		Data:          json.RawMessage(r.Data),
 	}
+	if len(e.Data) == 0 {
+		e.Data = nil // encodes as null, where empty bytes would not encode at all
+	}
 	if e.ID == "" {
 		e.ID = r.EventID.String()
 	}

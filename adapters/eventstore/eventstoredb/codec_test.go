@@ -163,6 +163,13 @@ func TestDecodeForeignEvent(t *testing.T) {
 		got.Position != 777 || got.Version != 1 || got.Stream != "loadbalancer-9" || got.Actor != (events.Actor{}) {
 		t.Errorf("decoded %+v", got)
 	}
+	r.Data = []byte{}
+	if got, err = decode(names, r); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := json.Marshal(got); err != nil || !strings.Contains(string(b), `"data":null`) {
+		t.Errorf("an event without data encodes as %s, %v; want data null", b, err)
+	}
 }
 
 func TestDecodeRejects(t *testing.T) {
