@@ -23,8 +23,9 @@ type Actor struct {
 }
 
 // Envelope is an event as stored: the payload encoded as JSON plus the
-// metadata every reader needs. Position is the gap-free global position
-// assigned by the store (1-based); Version is the 1-based index in Stream.
+// metadata every reader needs. Position is the global position assigned by
+// the store (1-based, increasing in commit order; gap-free on the SQL
+// stores, not on EventStoreDB); Version is the 1-based index in Stream.
 type Envelope struct {
 	ID            string          `json:"id"`
 	Stream        string          `json:"stream"`

@@ -32,10 +32,11 @@ const (
 type Store interface {
 	// Append adds events to the end of stream if its current version equals
 	// expectedVersion (ExpectNoStream for a new stream, ExpectAny to skip
-	// the check), atomically: all or none. It assigns Version, a gap-free
-	// global Position (strictly increasing in commit order: a reader of
-	// ReadAll never sees a lower position appear after a higher one), an ID
-	// and Time when they are empty, and returns the stored envelopes.
+	// the check), atomically: all or none. It assigns Version, a global
+	// Position (strictly increasing in commit order: a reader of ReadAll
+	// never sees a lower position appear after a higher one; gap-free on the
+	// SQL stores, with gaps on EventStoreDB — eventstoretest.Features), an
+	// ID and Time when they are empty, and returns the stored envelopes.
 	Append(ctx context.Context, stream string, expectedVersion int64, evs []events.Envelope) ([]events.Envelope, error)
 
 	// ReadStream returns the events of stream with Version > afterVersion,
