@@ -38,8 +38,8 @@ const fallbackSubnet = "a1f0c9d2-7b3e-4c55-9a1d-1e2f3a4b5c6d"
 
 type options struct {
 	bin, config, target, out, repo, project, subnet, benchtime string
-	lbs, workers                                               int
-	skipAPI, skipGoBench, skipAmphorae                         bool
+	lbs, workers, replayEvents                                 int
+	skipAPI, skipGoBench, skipAmphorae, skipReplay, skipSSE    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -59,6 +59,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.skipAPI, "skip-api", false, "skip the API benchmarks")
 	fs.BoolVar(&o.skipGoBench, "skip-gobench", false, "skip the event store benchmarks")
 	fs.BoolVar(&o.skipAmphorae, "skip-amphorae", false, "skip the local amphorae benchmarks (they need haproxy)")
+	fs.BoolVar(&o.skipReplay, "skip-replay", false, "skip the replay benchmarks")
+	fs.BoolVar(&o.skipSSE, "skip-sse", false, "skip the event stream fan-out benchmark")
+	fs.IntVar(&o.replayEvents, "replay-events", 1_000_000, "events generated for the replay benchmarks")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -108,6 +111,18 @@ func execute(ctx context.Context, o options, p Plan, stdout, stderr io.Writer) i
 		r.Problems = append(r.Problems, problems...)
 	} else {
 		r.Amphorae.Skipped = "not run (-skip-amphorae, or -url: they start their own server)"
+	}
+	if !o.skipSSE && o.target == "" && ctx.Err() == nil {
+		r.SSE = RunSSE(ctx, o, DefaultSSEPlan(), log)
+		r.Problems = append(r.Problems, sseProblems(r.SSE)...)
+	} else {
+		r.SSE.Skipped = "not run (-skip-sse, or -url: it starts its own server)"
+	}
+	// Replay measures stores of its own, not a server: -url (the figures of
+	// a running server) skips it too.
+	if !o.skipReplay && o.target == "" && ctx.Err() == nil {
+		r.Replay = RunReplay(ctx, o.replayEvents, log)
+		r.Problems = append(r.Problems, replayProblems(r.Replay)...)
 	}
 	if !o.skipGoBench && ctx.Err() == nil {
 		log.Info("event store benchmarks (go test -bench)")

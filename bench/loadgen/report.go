@@ -106,6 +106,7 @@ func Tables(r Result) []Table {
 		tables = append(tables, create)
 	}
 	tables = append(tables, amphoraTable(r.Amphorae, conc))
+	tables = append(tables, sseTable(r.SSE), replayTable(r.Replay))
 	tables = append(tables, eventStoreTable(r.EventStore))
 	tables = append(tables, referenceTable(r, conc, firstCA, list100, firstCreate, lastGetOne))
 	return tables

@@ -12,6 +12,8 @@ type Result struct {
 	Phases      []Phase       `json:"phases"`
 	EventStore  EventStore    `json:"event_store"`
 	Amphorae    AmphoraResult `json:"amphorae"`
+	SSE         SSEResult     `json:"event_stream"`
+	Replay      []ReplayRun   `json:"replay,omitempty"`
 	Problems    []string      `json:"problems,omitempty"`
 	DataBytes   int64         `json:"data_bytes,omitempty"` // data dir size at the end
 	Reference   OctaviaRef    `json:"reference_octavia_11"`
