@@ -134,7 +134,7 @@ func appendWave(ctx context.Context, store Appender, wave [][]events.Envelope, p
 					}
 					part := h[from:to]
 					for i := range part {
-						part[i].Time = time.Time{} // the store's clock: times grow with positions
+						part[i].Time = time.Time{} // the store's clock: times grow with positions (one writer)
 					}
 					if _, err := store.Append(ctx, h[from].Stream, int64(from), part); err != nil {
 						errs <- fmt.Errorf("historytest: append %s: %w", h[from].Stream, err)
