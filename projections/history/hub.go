@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,8 +58,12 @@ type Hub struct {
 	capacity int
 	log      *slog.Logger
 
-	mu         sync.Mutex
-	ring       []Entry // ring[(pos-1) % capacity] holds position pos, for first < pos <= last
+	mu sync.Mutex
+	// ring holds the events with a position in (first, last], oldest at
+	// ring[start], n of them. Positions increase but may have gaps (an
+	// EventStoreDB store's commit positions).
+	ring       []Entry
+	start, n   int
 	first      int64
 	last       int64
 	positioned bool          // first and last are known
@@ -112,8 +117,9 @@ func (h *Hub) Follow(ctx context.Context, f Filter, after int64, emit func(Entry
 			}
 		default:
 			batch = batch[:0]
-			for pos := cursor + 1; pos <= h.last && len(batch) < hubCatchUpBatch; pos++ {
-				batch = append(batch, h.ring[(pos-1)%int64(h.capacity)])
+			i := sort.Search(h.n, func(i int) bool { return h.at(i).Position > cursor })
+			for ; i < h.n && len(batch) < hubCatchUpBatch; i++ {
+				batch = append(batch, h.at(i))
 			}
 			h.mu.Unlock()
 		}
@@ -225,7 +231,7 @@ func (h *Hub) run(ctx context.Context, gen int) {
 		h.mu.Unlock()
 		return
 	}
-	h.first, h.last, h.positioned = head, head, true
+	h.first, h.last, h.start, h.n, h.positioned = head, head, 0, 0, true
 	h.broadcast()
 	h.mu.Unlock()
 
@@ -241,14 +247,17 @@ func (h *Hub) run(ctx context.Context, gen int) {
 			if gen != h.gen {
 				return errStale
 			}
-			if env.Position != h.last+1 {
-				return fmt.Errorf("history: hub: position %d after %d", env.Position, h.last)
+			if env.Position <= h.last {
+				return nil // delivered again after a resubscription
 			}
-			h.ring[(env.Position-1)%int64(h.capacity)] = e
+			if h.n == h.capacity { // the oldest goes: the ring now starts after it
+				h.first = h.at(0).Position
+				h.start = (h.start + 1) % h.capacity
+				h.n--
+			}
+			h.ring[(h.start+h.n)%h.capacity] = e
+			h.n++
 			h.last = env.Position
-			if h.last-h.first > int64(h.capacity) {
-				h.first = h.last - int64(h.capacity)
-			}
 			h.broadcast()
 			return nil
 		})
@@ -262,6 +271,9 @@ func (h *Hub) run(ctx context.Context, gen int) {
 		backoff = min(2*backoff, 5*time.Second)
 	}
 }
+
+// at is the i-th oldest entry of the ring (h.mu held).
+func (h *Hub) at(i int) Entry { return h.ring[(h.start+i)%h.capacity] }
 
 // broadcast wakes every waiting subscriber (h.mu held).
 func (h *Hub) broadcast() {

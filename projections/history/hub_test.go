@@ -253,3 +253,63 @@ func TestHubUnreadableEvent(t *testing.T) {
 	}
 	others.end(t)
 }
+
+// gappedStore scales the positions of a store by 10: positions with gaps,
+// as an EventStoreDB store's commit positions.
+type gappedStore struct{ *sqlite.Store }
+
+func scaled(envs []events.Envelope) []events.Envelope {
+	for i := range envs {
+		envs[i].Position *= 10
+	}
+	return envs
+}
+
+func (g gappedStore) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
+	envs, err := g.Store.ReadAll(ctx, after/10, limit)
+	return scaled(envs), err
+}
+
+func (g gappedStore) ReadStream(ctx context.Context, stream string, after int64) ([]events.Envelope, error) {
+	envs, err := g.Store.ReadStream(ctx, stream, after)
+	return scaled(envs), err
+}
+
+func (g gappedStore) Subscribe(ctx context.Context, after int64, h func(context.Context, events.Envelope) error) error {
+	return g.Store.Subscribe(ctx, after/10, func(ctx context.Context, env events.Envelope) error {
+		env.Position *= 10
+		return h(ctx, env)
+	})
+}
+
+func (g gappedStore) Head(ctx context.Context) (int64, error) {
+	h, err := g.Store.Head(ctx)
+	return h * 10, err
+}
+
+// Positions with gaps: the ring is searched, not indexed by position.
+func TestHubPositionsWithGaps(t *testing.T) {
+	e := newHubEnv(t, 8)
+	g := gappedStore{e.store}
+	e.hub = history.NewHub(g, history.NewReader(g, e.reg), 8, nil)
+	e.write(t, 10, 60)
+	start := e.head(t) * 10
+	subs := map[int64]*follower{}
+	for _, after := range []int64{0, start/2 + 5, start} {
+		subs[after] = e.follow(history.Filter{}, after, 0)
+	}
+	e.write(t, 11, 60)
+	end := e.head(t)
+	for after, fl := range subs {
+		var want []int64
+		for _, p := range e.want(t, history.Filter{}, after/10, end) {
+			if p*10 > after {
+				want = append(want, p*10)
+			}
+		}
+		if got := fl.until(t, end*10); !slices.Equal(got, want) {
+			t.Errorf("after %d: got %v\nwant %v", after, got, want)
+		}
+		fl.end(t)
+	}
+}
