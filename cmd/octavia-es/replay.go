@@ -16,12 +16,16 @@ import (
 	"github.com/octavia-es/octavia-es/projections"
 )
 
-const replayUsage = `usage: octavia-es replay [--projection NAME]... [--data-dir DIR | --config FILE]
+const replayUsage = `usage: octavia-es replay [--projection NAME]... [--data-dir DIR | --config FILE] [--read-model FILE]
 
 Rebuilds read models from the event store into new tables, then switches the
 API to them in one transaction and drops the old ones. Run it with the server
 stopped or running: the API serves the old tables until the switch, and the
 server's projector continues on the new ones (docs/replay.md).
+
+The read model is <data_dir>/readmodel.db (serve's); the split processes
+(api, worker, health-manager) each have their own, readmodel-<command>.db:
+name it with --read-model.
 
 Projections (default: all of them):
   loadbalancers   load balancers, listeners, pools, members, health monitors
@@ -49,6 +53,7 @@ func replayCommand(ctx context.Context, args, env []string, stdout, stderr io.Wr
 		" (repeat, or separate with commas; default all)")
 	configPath := fs.String("config", "", "configuration file naming data_dir")
 	dataDir := fs.String("data-dir", "", "data directory holding events.db and readmodel.db (overrides the configuration)")
+	readModel := fs.String("read-model", "", "read model file (default <data_dir>/readmodel.db)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -71,8 +76,12 @@ func replayCommand(ctx context.Context, args, env []string, stdout, stderr io.Wr
 	}
 	defer store.Close()
 
+	path := *readModel
+	if path == "" {
+		path = filepath.Join(dir, "readmodel.db")
+	}
 	progress := newReplayProgress(stderr)
-	res, err := projections.Replay(ctx, filepath.Join(dir, "readmodel.db"), store, events.NewRegistry(), projections.ReplayOptions{
+	res, err := projections.Replay(ctx, path, store, events.NewRegistry(), projections.ReplayOptions{
 		Projections: names,
 		Progress:    func(p projections.ReplayProgress) { progress.report(time.Now(), p) },
 		Log:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

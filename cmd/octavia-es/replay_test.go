@@ -98,6 +98,13 @@ func TestReplayCommand(t *testing.T) {
 	if got := listedLoadBalancers(t, dir); !slices.Equal(got, want) {
 		t.Errorf("after a partial replay: listed %v, want %v", got, want)
 	}
+
+	// A split process's read model, named.
+	other := filepath.Join(dir, "readmodel-api.db")
+	if code, out, errs := runCLI("replay", "--data-dir", dir, "--read-model", other); code != 0 ||
+		!strings.HasSuffix(out, "generations loadbalancers=2 amphorae=2 status=2\n") {
+		t.Errorf("replay of readmodel-api.db: %d %q %q", code, out, errs)
+	}
 }
 
 func TestReplayCommandRefusals(t *testing.T) {
