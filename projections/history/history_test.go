@@ -194,7 +194,10 @@ func TestFeedPaging(t *testing.T) {
 			return e.Type == "loadbalancer.activated" || len(e.Type) > 9 && e.Type[:9] == "listener."
 		}},
 		{"time", history.Filter{Since: since, Before: before}, func(e events.Envelope) bool {
-			return !e.Time.Before(since) && !e.Time.After(before)
+			// Times compare at microsecond precision (history.TimeFormat):
+			// events of the same microsecond as a bound are inside it.
+			at := e.Time.Truncate(time.Microsecond)
+			return !at.Before(since.Truncate(time.Microsecond)) && !at.After(before.Truncate(time.Microsecond))
 		}},
 	}
 	for _, tc := range cases {
