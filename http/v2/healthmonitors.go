@@ -25,23 +25,11 @@ func (a *API) listHealthMonitors(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) readHealthMonitor(ctx context.Context, id string) (projections.HealthMonitorView, *fault.Error) {
-	if ferr := a.catchUp(ctx); ferr != nil {
-		return projections.HealthMonitorView{}, ferr
-	}
-	v, err := a.read.GetHealthMonitor(ctx, id)
-	if err != nil {
-		return v, a.readError(ctx, err, fault.NotFound(resHealthMonitor, id))
-	}
-	return v, a.visible(ctx, v.ProjectID)
+	return readVisible(a, ctx, resHealthMonitor, id, a.read.GetHealthMonitor, func(v projections.HealthMonitorView) string { return v.ProjectID })
 }
 
 func (a *API) getHealthMonitor(w http.ResponseWriter, r *http.Request) {
-	v, ferr := a.readHealthMonitor(r.Context(), chi.URLParam(r, "id"))
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
-	a.writeOne(w, r, http.StatusOK, "healthmonitor", v, fieldsParam(r))
+	getOne(a, w, r, "healthmonitor", a.readHealthMonitor)
 }
 
 func (a *API) createHealthMonitor(w http.ResponseWriter, r *http.Request) {

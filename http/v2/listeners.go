@@ -27,23 +27,11 @@ func (a *API) listListeners(w http.ResponseWriter, r *http.Request) {
 
 // readListener is GET of one listener, visible to the caller.
 func (a *API) readListener(ctx context.Context, id string) (projections.ListenerView, *fault.Error) {
-	if ferr := a.catchUp(ctx); ferr != nil {
-		return projections.ListenerView{}, ferr
-	}
-	v, err := a.read.GetListener(ctx, id)
-	if err != nil {
-		return v, a.readError(ctx, err, fault.NotFound(resListener, id))
-	}
-	return v, a.visible(ctx, v.ProjectID)
+	return readVisible(a, ctx, resListener, id, a.read.GetListener, func(v projections.ListenerView) string { return v.ProjectID })
 }
 
 func (a *API) getListener(w http.ResponseWriter, r *http.Request) {
-	v, ferr := a.readListener(r.Context(), chi.URLParam(r, "id"))
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
-	a.writeOne(w, r, http.StatusOK, "listener", v, fieldsParam(r))
+	getOne(a, w, r, "listener", a.readListener)
 }
 
 func (a *API) listenerStats(w http.ResponseWriter, r *http.Request) {

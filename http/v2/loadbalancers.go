@@ -31,25 +31,12 @@ func (a *API) listLoadBalancers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getLoadBalancer(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "id")
-	v, ferr := a.readLoadBalancer(r.Context(), id)
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
-	a.writeOne(w, r, http.StatusOK, "loadbalancer", v, fieldsParam(r))
+	getOne(a, w, r, "loadbalancer", a.readLoadBalancer)
 }
 
 // readLoadBalancer is GET of one load balancer, visible to the caller.
 func (a *API) readLoadBalancer(ctx context.Context, id string) (projections.LoadBalancerView, *fault.Error) {
-	if ferr := a.catchUp(ctx); ferr != nil {
-		return projections.LoadBalancerView{}, ferr
-	}
-	v, err := a.read.GetLoadBalancer(ctx, id)
-	if err != nil {
-		return v, a.readError(ctx, err, fault.NotFound(resLoadBalancer, id))
-	}
-	return v, a.visible(ctx, v.ProjectID)
+	return readVisible(a, ctx, resLoadBalancer, id, a.read.GetLoadBalancer, func(v projections.LoadBalancerView) string { return v.ProjectID })
 }
 
 // visible: a caller that is not admin sees its own project only.

@@ -27,23 +27,11 @@ func (a *API) listPools(w http.ResponseWriter, r *http.Request) {
 
 // readPool is GET of one pool, visible to the caller.
 func (a *API) readPool(ctx context.Context, id string) (projections.PoolView, *fault.Error) {
-	if ferr := a.catchUp(ctx); ferr != nil {
-		return projections.PoolView{}, ferr
-	}
-	v, err := a.read.GetPool(ctx, id)
-	if err != nil {
-		return v, a.readError(ctx, err, fault.NotFound(resPool, id))
-	}
-	return v, a.visible(ctx, v.ProjectID)
+	return readVisible(a, ctx, resPool, id, a.read.GetPool, func(v projections.PoolView) string { return v.ProjectID })
 }
 
 func (a *API) getPool(w http.ResponseWriter, r *http.Request) {
-	v, ferr := a.readPool(r.Context(), chi.URLParam(r, "id"))
-	if ferr != nil {
-		fault.Write(w, ferr)
-		return
-	}
-	a.writeOne(w, r, http.StatusOK, "pool", v, fieldsParam(r))
+	getOne(a, w, r, "pool", a.readPool)
 }
 
 // poolGraph finds the graph of pool id and loads it for a write.

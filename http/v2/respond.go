@@ -3,6 +3,7 @@ package v2
 import (
 	"context"
 	"encoding/json"
+	"github.com/go-chi/chi/v5"
 	"github.com/octavia-es/octavia-es/projections"
 	"net/http"
 
@@ -129,4 +130,29 @@ func selectFields(v any, fields []string) (any, error) {
 // noContent answers 202/204 without a body, as Octavia does.
 func noContent(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
+}
+
+// readVisible reads one object for the caller: after the latest write (read
+// your writes), 404 named as Octavia names the resource, 403 for another
+// project's object when the caller is not admin.
+func readVisible[T any](a *API, ctx context.Context, res, id string, get func(context.Context, string) (T, error), project func(T) string) (T, *fault.Error) {
+	if ferr := a.catchUp(ctx); ferr != nil {
+		var zero T
+		return zero, ferr
+	}
+	v, err := get(ctx, id)
+	if err != nil {
+		return v, a.readError(ctx, err, fault.NotFound(res, id))
+	}
+	return v, a.visible(ctx, project(v))
+}
+
+// getOne answers GET /<resources>/{id} as {"<key>": {...}} with ?fields.
+func getOne[T any](a *API, w http.ResponseWriter, r *http.Request, key string, read func(context.Context, string) (T, *fault.Error)) {
+	v, ferr := read(r.Context(), chi.URLParam(r, "id"))
+	if ferr != nil {
+		fault.Write(w, ferr)
+		return
+	}
+	a.writeOne(w, r, http.StatusOK, key, v, fieldsParam(r))
 }
