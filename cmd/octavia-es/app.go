@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 
 	"github.com/octavia-es/octavia-es/adapters/amphora/heartbeat"
 	"github.com/octavia-es/octavia-es/adapters/bus"
-	"github.com/octavia-es/octavia-es/adapters/eventstore/sqlite"
 	"github.com/octavia-es/octavia-es/adapters/metrics"
 	"github.com/octavia-es/octavia-es/adapters/network"
 	"github.com/octavia-es/octavia-es/commands/loadbalancer"
@@ -38,7 +36,7 @@ const pendingSweepInterval = 15 * time.Second
 type app struct {
 	log       *slog.Logger
 	proc      process
-	store     *sqlite.Store
+	store     *sharedStore
 	readModel *projections.ReadModel
 	projector *projections.Projector
 	drivers   drivers
@@ -47,9 +45,12 @@ type app struct {
 	receiver  *heartbeat.Receiver
 	vips      *gatedVIPs // the API's VIP allocations, open once reserveVIPs ran
 	prov      *sagas.Provisioner
-	pubsub    *gochannel.GoChannel
+	pubsub    *gochannel.GoChannel // serve's and the SQLite worker's in-process bus
+	bus       *bus.Bus             // a broker's (bus.transport other than gochannel)
+	sub       message.Subscriber   // the worker's, in its consumer group
 	router    *message.Router
 	forwarder *bus.Forwarder
+	lease     bus.Lease
 	handler   http.Handler
 	metrics   *metrics.Metrics
 	healthchk http.Handler // /healthcheck (nil: disabled)
@@ -63,7 +64,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, proc process) (_
 			a.close()
 		}
 	}()
-	if a.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "events.db")); err != nil {
+	if a.store, err = openStore(ctx, cfg, log); err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
 	if a.readModel, err = projections.Open(ctx, proc.readModelPath(cfg.DataDir)); err != nil {
@@ -115,14 +116,9 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, proc process) (_
 	}
 
 	if proc.has(roleWorker) { // a router that never ran blocks in Close
-		a.pubsub = bus.NewGoChannel(log)
-		if a.router, err = bus.NewRouter(bus.RouterConfig{}, log); err != nil {
-			return nil, fmt.Errorf("bus router: %w", err)
+		if err := a.openBus(ctx, cfg, log); err != nil {
+			return nil, err
 		}
-		a.router.AddMiddleware(a.metrics.CountRedeliveries()) // inside the router's retry: sees every attempt
-		a.router.AddConsumerHandler("sagas.provisioning", bus.Topic, a.pubsub, bus.EnvelopeHandler(a.prov.HandleEnvelope, log))
-		a.forwarder = bus.NewForwarder(a.store, a.store.Checkpoints(), a.pubsub, bus.Topic, log.With("component", "forwarder"))
-		a.forwarder.Ready = a.router.Running()
 	}
 
 	a.handler, err = newHTTPHandler(cfg, v2.Deps{
@@ -159,7 +155,11 @@ func (a *app) run(ctx context.Context) error {
 	goRun("projector", a.projector.Run) // every process reads its own read model
 	if a.proc.has(roleWorker) {
 		goRun("bus router", a.router.Run)
-		goRun("forwarder", a.forwarder.Run)
+		if a.lease != nil {
+			goRun("forwarder", func(ctx context.Context) error { return a.forwarder.RunWithLease(ctx, a.lease) })
+		} else {
+			goRun("forwarder", a.forwarder.Run) // one process forwards: a failure stops it, as it always did
+		}
 	}
 	goRun("sagas", a.resumeAndSweep)
 	if a.receiver != nil {
@@ -252,8 +252,14 @@ func (a *app) close() {
 	if a.router != nil {
 		_ = a.router.Close()
 	}
+	if a.sub != nil {
+		_ = a.sub.Close()
+	}
 	if a.pubsub != nil {
 		_ = a.pubsub.Close()
+	}
+	if a.bus != nil {
+		_ = a.bus.Close()
 	}
 	if a.drivers.close != nil {
 		a.drivers.close()

@@ -29,6 +29,10 @@ type Config struct {
 	HealthManager HealthManagerConfig `yaml:"health_manager"`
 	Metrics       MetricsConfig       `yaml:"metrics"`
 	Log           LogConfig           `yaml:"log"`
+	// Store, Bus and Forwarder: the scaled deployment (docs/deploy.md).
+	Store     StoreConfig     `yaml:"store"`
+	Bus       BusConfig       `yaml:"bus"`
+	Forwarder ForwarderConfig `yaml:"forwarder"`
 }
 
 // MetricsConfig: where a process serves /metrics and /healthcheck besides
@@ -143,7 +147,10 @@ func defaultConfig() Config {
 			Listen: "127.0.0.1:5555", HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second,
 			HealthCheckInterval: 500 * time.Millisecond,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Log:       LogConfig{Level: "info", Format: "text"},
+		Store:     defaultStoreConfig(),
+		Bus:       defaultBusConfig(),
+		Forwarder: ForwarderConfig{Lease: leaseAuto},
 	}
 }
 
@@ -220,6 +227,7 @@ func (c Config) Validate() error {
 	if c.Sagas.StepAttempts < 1 {
 		errs = append(errs, errors.New("sagas.step_attempts must be at least 1"))
 	}
+	errs = append(errs, c.validateScale()...)
 	switch c.Log.Format {
 	case "text", "json":
 	default:

@@ -42,6 +42,9 @@ func serveCommand(ctx context.Context, proc process, args, env []string, stderr 
 		}
 		err = cfg.Validate()
 	}
+	if err == nil {
+		err = cfg.validateFor(proc)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "octavia-es: invalid configuration:\n%v\n", err)
 		return 2

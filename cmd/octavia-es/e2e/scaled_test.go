@@ -1,0 +1,363 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	natsgo "github.com/nats-io/nats.go"
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/octavia-es/octavia-es/adapters/bus"
+	busamqp "github.com/octavia-es/octavia-es/adapters/bus/amqp"
+	busnats "github.com/octavia-es/octavia-es/adapters/bus/nats"
+)
+
+// The scaled deployment: PostgreSQL event store, NATS JetStream or RabbitMQ bus, and
+// 2 api + 2 worker + 1 health-manager processes, on throwaway names.
+
+// scaledLBs: load balancers per batch. 200 through both APIs with noop
+// drivers settles in well under a minute on the 2-core machine.
+const (
+	scaledLBs     = 200
+	scaledTimeout = 90 * time.Second
+)
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// requireServices skips (fails under CI=true) when PostgreSQL or the broker does not answer.
+func requireServices(t *testing.T, pgDSN, transport, busURL string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var problems []string
+	if conn, err := pgx.Connect(ctx, pgDSN); err != nil {
+		problems = append(problems, fmt.Sprintf("PostgreSQL: %v", err))
+	} else {
+		_ = conn.Close(ctx)
+	}
+	if transport == "nats" {
+		if nc, err := natsgo.Connect(busURL, natsgo.Timeout(3*time.Second)); err != nil {
+			problems = append(problems, fmt.Sprintf("NATS: %v", err))
+		} else {
+			nc.Close()
+		}
+	} else if conn, err := amqp091.DialConfig(busURL, amqp091.Config{Dial: amqp091.DefaultDial(3 * time.Second)}); err != nil {
+		problems = append(problems, fmt.Sprintf("RabbitMQ: %v", err))
+	} else {
+		_ = conn.Close()
+	}
+	if len(problems) == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("services unreachable: %s", strings.Join(problems, "; "))
+	}
+	t.Skipf("services unreachable: %s", strings.Join(problems, "; "))
+}
+
+// node is one process of the deployment.
+type node struct {
+	name, url string // url: API's or /healthcheck's base
+	logs      *lockedBuffer
+	cmd       *exec.Cmd
+	exited    chan struct{}
+}
+
+func startNode(t *testing.T, command, name string, env, args []string, url string) *node {
+	t.Helper()
+	n := &node{name: name, url: url, logs: &lockedBuffer{}, exited: make(chan struct{})}
+	n.cmd = exec.Command(binary, append([]string{command}, args...)...)
+	n.cmd.Env = env
+	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
+	if err := n.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() { _ = n.cmd.Wait(); close(n.exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-n.exited:
+		default:
+			_ = n.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-n.exited:
+			case <-time.After(stopTimeout):
+				_ = n.cmd.Process.Kill()
+				<-n.exited
+			}
+		}
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", name, n.logs.tail(80))
+		}
+	})
+	hc := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(readyTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-n.exited:
+			t.Fatalf("%s exited before ready:\n%s", name, n.logs.tail(40))
+		default:
+		}
+		if resp, err := hc.Get(url + "/healthcheck"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return n
+			}
+		}
+		time.Sleep(pollInterval)
+	}
+	t.Fatalf("%s not ready within %s:\n%s", name, readyTimeout, n.logs.tail(40))
+	return nil
+}
+
+func (n *node) kill(t *testing.T) {
+	t.Helper()
+	if err := n.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 %s: %v", n.name, err)
+	}
+	<-n.exited
+}
+
+func TestScaledPostgresNATS(t *testing.T) {
+	testScaled(t, "nats", envOr("OCTAVIA_ES_TEST_NATS", "nats://127.0.0.1:4222"))
+}
+
+func TestScaledPostgresRabbitMQ(t *testing.T) {
+	testScaled(t, "amqp", envOr("OCTAVIA_ES_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/"))
+}
+
+func testScaled(t *testing.T, transport, busURL string) {
+	if testing.Short() {
+		t.Skip("multi-process test")
+	}
+	pgDSN := envOr("OCTAVIA_ES_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	requireServices(t, pgDSN, transport, busURL)
+
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	schema, topic, exchange := "e2e_"+run, "e2e-"+run+".events", "e2e-"+run
+	t.Cleanup(func() { dropScaled(t, pgDSN, transport, busURL, schema, topic, exchange) })
+
+	dir := t.TempDir()
+	config := filepath.Join(dir, "octavia-es.yaml")
+	if err := os.WriteFile(config, []byte(testConfig(vipCIDR, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(serverOptions{NoopDelay: 20 * time.Millisecond}.environ(),
+		"OCTAVIA_ES_STORE_DRIVER=postgres", "OCTAVIA_ES_STORE_POSTGRES_DSN="+pgDSN, "OCTAVIA_ES_STORE_POSTGRES_SCHEMA="+schema,
+		"OCTAVIA_ES_BUS_TRANSPORT="+transport, "OCTAVIA_ES_BUS_URL="+busURL, "OCTAVIA_ES_BUS_TOPIC="+topic,
+		"OCTAVIA_ES_BUS_EXCHANGE="+exchange,
+		// A killed worker's messages go to the other after this silence.
+		"OCTAVIA_ES_BUS_ACK_WAIT=2s")
+
+	// Before migrate, the processes refuse to start and say why.
+	cmd := exec.Command(binary, "worker", "--config", config, "--data-dir", filepath.Join(dir, "early"))
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "octavia-es migrate") {
+		t.Fatalf("worker on an unmigrated schema: %v\n%s", err, out)
+	}
+	cmd = exec.Command(binary, "migrate", "--postgres-dsn", pgDSN, "--postgres-schema", schema)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+
+	start := func(command, name string) *node {
+		addr := freeAddr(t)
+		flag := "--metrics-listen"
+		if command == "api" {
+			flag = "--listen"
+		}
+		return startNode(t, command, name, env,
+			[]string{"--config", config, "--data-dir", filepath.Join(dir, name), flag, addr}, "http://"+addr)
+	}
+	apis := []*node{start("api", "api1"), start("api", "api2")}
+	workers := []*node{start("worker", "worker1"), start("worker", "worker2")}
+	start("health-manager", "health")
+	clients := []*rawClient{newRawClient(apis[0].url, "p1"), newRawClient(apis[1].url, "p1")}
+
+	began := time.Now()
+	first := createConcurrently(t, clients, "a", scaledLBs, nil)
+	waitSettled(t, clients, first, true)
+	t.Logf("batch 1: %d load balancers ACTIVE in %s", len(first), time.Since(began).Round(time.Millisecond))
+	for i, id := range first {
+		evs := lbEvents(t, clients[i%2], id)
+		if n, m := countOf(evs, "amphora.booted"), countOf(evs, "loadbalancer.activated"); n != 1 || m != 1 {
+			t.Errorf("load balancer %s: %d amphora.booted and %d loadbalancer.activated events, want 1 each: %v", id, n, m, evs)
+		}
+	}
+
+	// Second batch: one worker dies (kill -9) while it runs.
+	second := createConcurrently(t, clients, "b", scaledLBs, func(i int) {
+		if i == scaledLBs/4 {
+			workers[0].kill(t)
+		}
+	})
+	waitSettled(t, clients, second, false)
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}
+
+// createConcurrently creates n load balancers through the APIs in turn,
+// 16 at a time, and returns their ids; during(i) runs after the i-th.
+func createConcurrently(t *testing.T, clients []*rawClient, prefix string, n int, during func(int)) []string {
+	t.Helper()
+	ids := make([]string, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			body := fmt.Sprintf(`{"loadbalancer":{"name":"%s-%d","vip_subnet_id":"%s"}}`, prefix, i, defaultSubnet)
+			r, err := clients[i%len(clients)].try(request{Method: http.MethodPost, Path: "/v2/lbaas/loadbalancers", Body: body})
+			if err != nil || r.Status != http.StatusCreated {
+				errs <- fmt.Errorf("create %s-%d: %v %v", prefix, i, err, r)
+				return
+			}
+			var obj struct {
+				LB struct {
+					ID string `json:"id"`
+				} `json:"loadbalancer"`
+			}
+			if err := json.Unmarshal(r.Body, &obj); err != nil || obj.LB.ID == "" {
+				errs <- fmt.Errorf("create %s-%d: body %s", prefix, i, r)
+				return
+			}
+			ids[i] = obj.LB.ID
+		})
+		if during != nil {
+			during(i)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	return ids
+}
+
+// waitSettled polls both APIs' lists until every id is ACTIVE (allActive)
+// or at least not PENDING_* (ACTIVE or ERROR), in both read models.
+func waitSettled(t *testing.T, clients []*rawClient, ids []string, allActive bool) {
+	t.Helper()
+	deadline := time.Now().Add(scaledTimeout)
+	for {
+		var last string
+		done := true
+		for ci, c := range clients {
+			r, err := c.try(request{Method: http.MethodGet, Path: "/v2/lbaas/loadbalancers?limit=1000&fields=id&fields=provisioning_status"})
+			if err != nil || r.Status != http.StatusOK {
+				done, last = false, fmt.Sprintf("api%d: %v %v", ci+1, err, r)
+				continue
+			}
+			var list struct {
+				LBs []struct {
+					ID     string `json:"id"`
+					Status string `json:"provisioning_status"`
+				} `json:"loadbalancers"`
+			}
+			if err := json.Unmarshal(r.Body, &list); err != nil {
+				t.Fatalf("api%d list: %v", ci+1, err)
+			}
+			status := map[string]string{}
+			for _, lb := range list.LBs {
+				status[lb.ID] = lb.Status
+			}
+			counts := map[string]int{}
+			for _, id := range ids {
+				s, ok := status[id]
+				if !ok {
+					s = "MISSING"
+				}
+				counts[s]++
+				if (allActive && s != "ACTIVE") || (!allActive && s != "ACTIVE" && s != "ERROR") {
+					done = false
+				}
+			}
+			last += fmt.Sprintf(" api%d: %v", ci+1, counts)
+		}
+		if done {
+			t.Logf("settled:%s", last)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not settled within %s:%s", scaledTimeout, last)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// dropScaled removes the run's schema, and its streams or its queues and exchange.
+func dropScaled(t *testing.T, pgDSN, transport, busURL, schema, topic, exchange string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if conn, err := pgx.Connect(ctx, pgDSN); err == nil {
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("cleanup: drop schema %s: %v", schema, err)
+		}
+		_ = conn.Close(ctx)
+	}
+	topics := []string{topic, topic + bus.PoisonSuffix}
+	if transport == "amqp" {
+		conn, err := amqp091.Dial(busURL)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for tp, g := range map[string]string{topic: bus.DefaultConsumerGroup, topic + bus.PoisonSuffix: bus.PoisonGroup} {
+			if ch, err := conn.Channel(); err == nil {
+				_, _ = ch.QueueDelete(busamqp.QueueName(tp, g), false, false, false)
+				_ = ch.Close()
+			}
+		}
+		if ch, err := conn.Channel(); err == nil {
+			if err := ch.ExchangeDelete(exchange, false, false); err != nil {
+				t.Errorf("cleanup: delete exchange %s: %v", exchange, err)
+			}
+			_ = ch.Close()
+		}
+		return
+	}
+	nc, err := natsgo.Connect(busURL)
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		return
+	}
+	for _, tp := range topics {
+		if err := js.DeleteStream(busnats.StreamName(tp)); err != nil && err != natsgo.ErrStreamNotFound {
+			t.Errorf("cleanup: delete stream of %s: %v", tp, err)
+		}
+	}
+}
