@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -201,6 +202,19 @@ func testScaled(t *testing.T, transport, busURL string) {
 		}
 	}
 
+	// The driver calls, counted by the workers' saga step metrics: each
+	// step of each create ran once across the two workers (the events
+	// alone cannot tell: a step run twice records its outcome once).
+	for _, step := range []string{"boot_amphora", "configure_and_activate"} {
+		total := 0
+		for _, w := range workers {
+			total += stepRuns(t, w, step)
+		}
+		if total != scaledLBs {
+			t.Errorf("%s ran %d times across the workers for %d load balancers", step, total, scaledLBs)
+		}
+	}
+
 	// Second batch: one worker dies (kill -9) while it runs.
 	second := createConcurrently(t, clients, "b", scaledLBs, func(i int) {
 		if i == scaledLBs/4 {
@@ -208,6 +222,26 @@ func testScaled(t *testing.T, transport, busURL string) {
 		}
 	})
 	waitSettled(t, clients, second, false)
+}
+
+// stepRuns is a worker's count of successful create saga runs of step.
+func stepRuns(t *testing.T, w *node, step string) int {
+	t.Helper()
+	r, err := newRawClient(w.url, "").try(request{Method: http.MethodGet, Path: "/metrics"})
+	if err != nil || r.Status != http.StatusOK {
+		t.Fatalf("%s /metrics: %v %v", w.name, err, r)
+	}
+	prefix := `octavia_es_saga_step_duration_seconds_count{operation="create",outcome="ok",process="worker",step="` + step + `"} `
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatalf("%s /metrics: %q", w.name, line)
+			}
+			return n
+		}
+	}
+	return 0
 }
 
 func countOf(list []string, s string) int {
