@@ -37,9 +37,10 @@ func main() {
 const fallbackSubnet = "a1f0c9d2-7b3e-4c55-9a1d-1e2f3a4b5c6d"
 
 type options struct {
-	bin, config, target, out, repo, project, subnet, benchtime string
-	lbs, workers, replayEvents                                 int
-	skipAPI, skipGoBench, skipAmphorae, skipReplay, skipSSE    bool
+	bin, config, target, out, repo, project, subnet, benchtime            string
+	postgresDSN, pgBenchtime                                              string
+	lbs, workers, replayEvents                                            int
+	skipAPI, skipGoBench, skipAmphorae, skipReplay, skipSSE, skipPostgres bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -61,6 +62,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.skipAmphorae, "skip-amphorae", false, "skip the local amphorae benchmarks (they need haproxy)")
 	fs.BoolVar(&o.skipReplay, "skip-replay", false, "skip the replay benchmarks")
 	fs.BoolVar(&o.skipSSE, "skip-sse", false, "skip the event stream fan-out benchmark")
+	fs.BoolVar(&o.skipPostgres, "skip-postgres", false, "skip the PostgreSQL benchmarks (skipped with a note anyway when -postgres-dsn is unreachable)")
+	fs.StringVar(&o.postgresDSN, "postgres-dsn", envOr("OCTAVIA_ES_BENCH_POSTGRES", defaultPostgresDSN), "PostgreSQL (default $OCTAVIA_ES_BENCH_POSTGRES, else the local one) for the PostgreSQL benchmarks (each uses throw-away schemas)")
+	fs.StringVar(&o.pgBenchtime, "pg-benchtime", "1s", "go test -benchtime for the PostgreSQL append benchmarks")
 	fs.IntVar(&o.replayEvents, "replay-events", 1_000_000, "events generated for the replay benchmarks")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -132,6 +136,20 @@ func execute(ctx context.Context, o options, p Plan, stdout, stderr io.Writer) i
 			r.Problems = append(r.Problems, "event store benchmarks: "+firstLine(r.EventStore.Error))
 		}
 		_ = os.WriteFile(filepath.Join(o.out, "gobench.txt"), []byte(raw.String()), 0o644)
+	}
+	if !o.skipPostgres && ctx.Err() == nil {
+		log.Info("PostgreSQL event store benchmarks (go test -bench)", "dsn", redactDSN(o.postgresDSN))
+		var raw strings.Builder
+		r.Postgres = RunPostgres(ctx, o.repo, o.postgresDSN, o.pgBenchtime, &raw)
+		if r.Postgres.Skipped != "" {
+			fmt.Fprintln(stderr, "loadgen: PostgreSQL section skipped:", r.Postgres.Skipped)
+		}
+		if r.Postgres.Appends.Error != "" {
+			r.Problems = append(r.Problems, "PostgreSQL benchmarks: "+firstLine(r.Postgres.Appends.Error))
+		}
+		_ = os.WriteFile(filepath.Join(o.out, "gobench-postgres.txt"), []byte(raw.String()), 0o644)
+	} else {
+		r.Postgres.Skipped = "-skip-postgres"
 	}
 	r.DurationSec = time.Since(started).Seconds()
 
@@ -233,4 +251,12 @@ func gitCommit(ctx context.Context, dir string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// envOr returns the environment variable key, or def when it is unset.
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
 }

@@ -147,7 +147,7 @@ func TestRunAPIAgainstFake(t *testing.T) {
 func TestRunEndToEnd(t *testing.T) {
 	f, c := newFake(t, time.Millisecond, 0)
 	dir := t.TempDir()
-	o, err := parseFlags([]string{"-url", c.base, "-out", dir, "-lbs", "60", "-workers", "2", "-skip-gobench"}, io.Discard)
+	o, err := parseFlags([]string{"-url", c.base, "-out", dir, "-lbs", "60", "-workers", "2", "-skip-gobench", "-skip-postgres"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Fatalf("phases %+v, posts %d", r.Phases, f.posts)
 	}
 	t.Log("\n" + stdout.String()) // the table, for go test -v
-	for _, want := range []string{"POST LB → ACTIVE seq", "not run (-skip-gobench)", "JSON: "} {
+	for _, want := range []string{"POST LB → ACTIVE seq", "not run (-skip-gobench)", "not run: -skip-postgres", "JSON: "} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 		}

@@ -9,15 +9,16 @@ type Result struct {
 	Server    string `json:"server"`
 	Workers   int    `json:"workers"`
 
-	Phases      []Phase       `json:"phases"`
-	EventStore  EventStore    `json:"event_store"`
-	Amphorae    AmphoraResult `json:"amphorae"`
-	SSE         SSEResult     `json:"event_stream"`
-	Replay      []ReplayRun   `json:"replay,omitempty"`
-	Problems    []string      `json:"problems,omitempty"`
-	DataBytes   int64         `json:"data_bytes,omitempty"` // data dir size at the end
-	Reference   OctaviaRef    `json:"reference_octavia_11"`
-	DurationSec float64       `json:"duration_s"`
+	Phases      []Phase        `json:"phases"`
+	EventStore  EventStore     `json:"event_store"`
+	Postgres    PostgresResult `json:"postgres"`
+	Amphorae    AmphoraResult  `json:"amphorae"`
+	SSE         SSEResult      `json:"event_stream"`
+	Replay      []ReplayRun    `json:"replay,omitempty"`
+	Problems    []string       `json:"problems,omitempty"`
+	DataBytes   int64          `json:"data_bytes,omitempty"` // data dir size at the end
+	Reference   OctaviaRef     `json:"reference_octavia_11"`
+	DurationSec float64        `json:"duration_s"`
 }
 
 // Phase is what was measured at one store size. The floor (GET /) is
