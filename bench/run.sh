@@ -2,7 +2,8 @@
 # bench/run.sh — the figures of `make bench` (which builds bin/octavia-es first).
 # Starts the binary on a free 127.0.0.1 port with a throw-away data directory,
 # drives the v2 API, runs the event stores' Go benchmarks (SQLite, and PostgreSQL
-# unless unreachable or -skip-postgres) with their baselines,
+# unless unreachable or -skip-postgres) with their baselines, the projection
+# lag on a SQLite- and a PostgreSQL-store server,
 # and prints one table (also bench/out/latest.txt, and JSON in bench/out/).
 # Nothing is asserted about speed; the exit status is non-zero only when the
 # server or a benchmark misbehaved (errors, not slowness).

@@ -37,10 +37,10 @@ func main() {
 const fallbackSubnet = "a1f0c9d2-7b3e-4c55-9a1d-1e2f3a4b5c6d"
 
 type options struct {
-	bin, config, target, out, repo, project, subnet, benchtime            string
-	postgresDSN, pgBenchtime                                              string
-	lbs, workers, replayEvents                                            int
-	skipAPI, skipGoBench, skipAmphorae, skipReplay, skipSSE, skipPostgres bool
+	bin, config, target, out, repo, project, subnet, benchtime                     string
+	postgresDSN, pgBenchtime                                                       string
+	lbs, workers, replayEvents                                                     int
+	skipAPI, skipGoBench, skipAmphorae, skipReplay, skipSSE, skipPostgres, skipLag bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -62,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.skipAmphorae, "skip-amphorae", false, "skip the local amphorae benchmarks (they need haproxy)")
 	fs.BoolVar(&o.skipReplay, "skip-replay", false, "skip the replay benchmarks")
 	fs.BoolVar(&o.skipSSE, "skip-sse", false, "skip the event stream fan-out benchmark")
+	fs.BoolVar(&o.skipLag, "skip-lag", false, "skip the projection lag benchmark")
 	fs.BoolVar(&o.skipPostgres, "skip-postgres", false, "skip the PostgreSQL benchmarks (skipped with a note anyway when -postgres-dsn is unreachable)")
 	fs.StringVar(&o.postgresDSN, "postgres-dsn", envOr("OCTAVIA_ES_BENCH_POSTGRES", defaultPostgresDSN), "PostgreSQL (default $OCTAVIA_ES_BENCH_POSTGRES, else the local one) for the PostgreSQL benchmarks (each uses throw-away schemas)")
 	fs.StringVar(&o.pgBenchtime, "pg-benchtime", "1s", "go test -benchtime for the PostgreSQL append benchmarks")
@@ -137,6 +138,12 @@ func execute(ctx context.Context, o options, p Plan, stdout, stderr io.Writer) i
 		}
 		_ = os.WriteFile(filepath.Join(o.out, "gobench.txt"), []byte(raw.String()), 0o644)
 	}
+	if !o.skipLag && o.target == "" && ctx.Err() == nil {
+		r.Lag = RunLag(ctx, o, DefaultLagPlan(), o.skipPostgres, log)
+		r.Problems = append(r.Problems, lagProblems(r.Lag)...)
+	} else {
+		r.Lag.Skipped = "-skip-lag, or -url: it starts its own servers"
+	}
 	if !o.skipPostgres && ctx.Err() == nil {
 		log.Info("PostgreSQL event store benchmarks (go test -bench)", "dsn", redactDSN(o.postgresDSN))
 		var raw strings.Builder
@@ -149,7 +156,7 @@ func execute(ctx context.Context, o options, p Plan, stdout, stderr io.Writer) i
 		}
 		_ = os.WriteFile(filepath.Join(o.out, "gobench-postgres.txt"), []byte(raw.String()), 0o644)
 	} else {
-		r.Postgres.Skipped = "-skip-postgres"
+		r.Postgres = PostgresResult{DSN: redactDSN(o.postgresDSN), Skipped: "-skip-postgres"}
 	}
 	r.DurationSec = time.Since(started).Seconds()
 

@@ -12,6 +12,7 @@ type Result struct {
 	Phases      []Phase        `json:"phases"`
 	EventStore  EventStore     `json:"event_store"`
 	Postgres    PostgresResult `json:"postgres"`
+	Lag         LagResult      `json:"projection_lag"`
 	Amphorae    AmphoraResult  `json:"amphorae"`
 	SSE         SSEResult      `json:"event_stream"`
 	Replay      []ReplayRun    `json:"replay,omitempty"`
