@@ -53,7 +53,8 @@ type app struct {
 	lease     bus.Lease
 	handler   http.Handler
 	metrics   *metrics.Metrics
-	healthchk http.Handler // /healthcheck (nil: disabled)
+	healthchk http.Handler  // /healthcheck (nil: disabled)
+	certs     *certRotation // housekeeping (nil: not this process's role)
 	wg        sync.WaitGroup
 }
 
@@ -115,6 +116,11 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, proc process) (_
 		}
 	}
 
+	if proc.has(roleHousekeeping) {
+		a.certs = newCertRotation(cfg.Housekeeping, a.drivers, readModelAmphorae(a.readModel, commands),
+			a.metrics, log.With("component", "housekeeping"))
+	}
+
 	if proc.has(roleWorker) { // a router that never ran blocks in Close
 		if err := a.openBus(ctx, cfg, log); err != nil {
 			return nil, err
@@ -164,6 +170,9 @@ func (a *app) run(ctx context.Context) error {
 	goRun("sagas", a.resumeAndSweep)
 	if a.receiver != nil {
 		goRun("heartbeat receiver", a.receiver.Run)
+	}
+	if a.certs != nil {
+		goRun("housekeeping", a.certs.run)
 	}
 	<-ctx.Done()
 	if a.router != nil {

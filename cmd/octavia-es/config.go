@@ -27,6 +27,7 @@ type Config struct {
 	Amphora       AmphoraConfig       `yaml:"amphora"`
 	Certificates  CertificatesConfig  `yaml:"certificates"`
 	HealthManager HealthManagerConfig `yaml:"health_manager"`
+	Housekeeping  HousekeepingConfig  `yaml:"housekeeping"`
 	Metrics       MetricsConfig       `yaml:"metrics"`
 	Log           LogConfig           `yaml:"log"`
 	// Store, Bus and Forwarder: the scaled deployment (docs/deploy.md).
@@ -193,6 +194,7 @@ func (c Config) Validate() error {
 	if c.API.HealthcheckRefreshInterval < 0 {
 		errs = append(errs, errors.New("api.healthcheck_refresh_interval must not be negative"))
 	}
+	errs = append(errs, c.Housekeeping.validate()...)
 	if c.Metrics.Listen != "" {
 		if _, err := netip.ParseAddrPort(c.Metrics.Listen); err != nil {
 			errs = append(errs, fmt.Errorf("metrics.listen %q: want host:port with an IP address, or empty", c.Metrics.Listen))

@@ -53,6 +53,9 @@ type drivers struct {
 	// agentConfig is the agents' heartbeat settings: written at boot,
 	// pushed again by PUT /v2/octavia/amphorae/{id}/config.
 	agentConfig amphora.AgentConfig
+	// serverCerts issues the agents' server certificates (the local CA;
+	// nil with the noop drivers): housekeeping rotates them with it.
+	serverCerts serverCertIssuer
 	close       func()
 }
 
@@ -147,6 +150,7 @@ func openDrivers(ctx context.Context, cfg Config, log *slog.Logger) (d drivers, 
 		return d, fmt.Errorf("amphora driver rest: %w", err)
 	}
 	d.heartbeats = true
+	d.serverCerts = ca
 	return d, nil
 }
 

@@ -25,6 +25,7 @@ commands:
   api             run the Octavia v2 API only (with its read model), see docs/deploy.md
   worker          run the forwarder, the bus and the sagas only
   health-manager  run the health manager only (heartbeats, failovers)
+  housekeeping    run the housekeeping only (amphora agent certificate rotation)
   migrate         create or upgrade the event store's schema (SQLite, or PostgreSQL with --postgres-dsn)
   amphora-agent   run an amphora's agent (HAProxy, heartbeats): --config agent.yaml
   events          event history: tail (follow the API's stream), show, export, verify (local store)
@@ -38,7 +39,7 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	switch args[0] {
-	case "serve", "api", "worker", "health-manager":
+	case "serve", "api", "worker", "health-manager", "housekeeping":
 		return serveCommand(ctx, processes[args[0]], args[1:], env, stderr)
 	case "migrate":
 		return migrateCommand(ctx, args[1:], env, stdout, stderr)

@@ -13,6 +13,8 @@ const (
 	roleWorker
 	// roleHealth: the health manager (heartbeats in, failovers out).
 	roleHealth
+	// roleHousekeeping: the amphora agents' certificate rotation.
+	roleHousekeeping
 )
 
 // process is what one octavia-es process runs.
@@ -26,10 +28,11 @@ type process struct {
 
 // processes by command. serve runs every role in one process.
 var processes = map[string]process{
-	"serve":          {name: "serve", roles: roleAPI | roleWorker | roleHealth},
+	"serve":          {name: "serve", roles: roleAPI | roleWorker | roleHealth | roleHousekeeping},
 	"api":            {name: "api", roles: roleAPI},
 	"worker":         {name: "worker", roles: roleWorker},
 	"health-manager": {name: "health-manager", roles: roleHealth},
+	"housekeeping":   {name: "housekeeping", roles: roleHousekeeping},
 }
 
 func (p process) has(r role) bool { return p.roles&r != 0 }

@@ -39,7 +39,7 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) e
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("amphora agent: invalid configuration: %w", err)
 	}
-	tlsConf, err := serverTLS(cfg.TLS)
+	tlsConf, sc, err := serverTLS(cfg.TLS, cfg.AmphoraID)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) e
 	a := &api{
 		mg: mg, info: newInfoSource(cfg.AmphoraID, cfg.BaseDir, hap.version),
 		vips: &vipRecord{path: filepath.Join(cfg.BaseDir, "vips.json")}, ampID: cfg.AmphoraID, log: log,
-		conf: &liveConfig{file: asFiled, listen: cfg.Listen, sender: sender},
+		conf: &liveConfig{file: asFiled, listen: cfg.Listen, sender: sender}, cert: sc,
 	}
 	srv := &http.Server{
 		Handler:           a.routes(),
@@ -112,24 +112,25 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) e
 }
 
 // serverTLS requires a client certificate signed by the client CA, TLS 1.2
-// or later (Octavia's agent_tls_protocol default is TLSv1.2).
-func serverTLS(c TLSConfig) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("amphora agent: server certificate: %w", err)
-	}
+// or later (Octavia's agent_tls_protocol default is TLSv1.2). The server
+// certificate comes from sc, which PUT /1.0/certificate replaces live.
+func serverTLS(c TLSConfig, ampID string) (*tls.Config, *serverCert, error) {
 	caPEM, err := os.ReadFile(c.ClientCAFile)
 	if err != nil {
-		return nil, fmt.Errorf("amphora agent: client CA: %w", err)
+		return nil, nil, fmt.Errorf("amphora agent: client CA: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("amphora agent: client CA %s holds no PEM certificate", c.ClientCAFile)
+		return nil, nil, fmt.Errorf("amphora agent: client CA %s holds no PEM certificate", c.ClientCAFile)
+	}
+	sc, err := newServerCert(c, ampID, pool)
+	if err != nil {
+		return nil, nil, err
 	}
 	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		ClientCAs:    pool,
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		MinVersion:   tls.VersionTLS12,
-	}, nil
+		GetCertificate: sc.get,
+		ClientCAs:      pool,
+		ClientAuth:     tls.RequireAndVerifyClientCert,
+		MinVersion:     tls.VersionTLS12,
+	}, sc, nil
 }

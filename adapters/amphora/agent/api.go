@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -42,6 +43,9 @@ const maxConfigSize = 8 << 20
 //	POST   /1.0/plug/vip/{vip}                        (PUT too) check the VIP is bindable, record it
 //	PUT    /1.0/config                                the controller's part of agent.yaml (ConfigUpdate):
 //	                                                  written, heartbeats changed live (202; 400 invalid)
+//	PUT    /1.0/certificate                           the agent's own server certificate, PEM cert (+chain) and
+//	                                                  key; must name this amphora and chain to the client CA;
+//	                                                  written and served from the next handshake (200; 400)
 //
 // Errors are Octavia's: {"message", "details"} from the handlers,
 // {"error", "http_code"} for unknown routes and methods.
@@ -52,6 +56,7 @@ type api struct {
 	ampID string
 	log   *slog.Logger
 	conf  *liveConfig
+	cert  *serverCert
 }
 
 func (a *api) routes() http.Handler {
@@ -78,12 +83,18 @@ func (a *api) routes() http.Handler {
 		r.Post("/plug/vip/{vip}", a.plugVIP)
 		r.Put("/plug/vip/{vip}", a.plugVIP)
 		r.Put("/config", a.updateConfig)
+		r.Put("/certificate", a.updateServerCert)
 	})
 	return r
 }
 
 func (a *api) getInfo(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, a.info.info())
+	info := a.info.info()
+	if t := a.cert.notAfter(); !t.IsZero() {
+		// octavia-es addition: housekeeping rotates the certificate before.
+		info["cert_not_after"] = t.UTC().Format(time.RFC3339)
+	}
+	writeJSON(w, http.StatusOK, info)
 }
 
 func (a *api) getDetails(w http.ResponseWriter, _ *http.Request) {

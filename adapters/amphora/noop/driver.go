@@ -45,7 +45,7 @@ type Driver struct {
 
 // New returns a noop amphora driver.
 func New(cfg Config) (*Driver, error) {
-	rec, err := noopkit.New("amphora", []string{"update_config", "plug_vip", "get_info", "update_agent_config"}, cfg.Faults)
+	rec, err := noopkit.New("amphora", []string{"update_config", "plug_vip", "get_info", "update_agent_config", "rotate_certificate"}, cfg.Faults)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,7 @@ type agentInfo struct {
 	HAProxyVersion string `json:"haproxy_version"`
 	APIVersion     string `json:"api_version"`
 	BasePath       string `json:"base_path"`
+	CertNotAfter   string `json:"cert_not_after"` // RFC 3339; "" from an older agent
 }
 
 func (c *client) info(ctx context.Context) (agentInfo, error) {
@@ -111,6 +112,11 @@ func (c *client) plugVIP(ctx context.Context, vip string, netInfo map[string]any
 
 func (c *client) updateAgentConfig(ctx context.Context, body []byte) error {
 	_, _, err := c.do(ctx, "update agent configuration", http.MethodPut, "config", body, "application/yaml", http.StatusAccepted, nil)
+	return err
+}
+
+func (c *client) updateServerCert(ctx context.Context, pem []byte) error {
+	_, _, err := c.do(ctx, "update agent certificate", http.MethodPut, "certificate", pem, "application/x-pem-file", http.StatusAccepted, nil)
 	return err
 }
 
