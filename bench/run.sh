@@ -3,7 +3,8 @@
 # Starts the binary on a free 127.0.0.1 port with a throw-away data directory,
 # drives the v2 API, runs the event stores' Go benchmarks (SQLite, and PostgreSQL
 # unless unreachable or -skip-postgres) with their baselines, the projection
-# lag on a SQLite- and a PostgreSQL-store server,
+# lag on a SQLite- and a PostgreSQL-store server, the 10k list on the PostgreSQL
+# event store (SQLite read model),
 # and prints one table (also bench/out/latest.txt, and JSON in bench/out/).
 # Nothing is asserted about speed; the exit status is non-zero only when the
 # server or a benchmark misbehaved (errors, not slowness).

@@ -83,27 +83,42 @@ func RunLag(ctx context.Context, o options, plan LagPlan, skipPG bool, log *slog
 
 func lagPostgres(ctx context.Context, o options, plan LagPlan, subnet string, log *slog.Logger) LagRun {
 	run := LagRun{Store: "PostgreSQL"}
-	if err := reachable(ctx, o.postgresDSN); err != nil {
-		run.Skipped = "PostgreSQL unreachable: " + err.Error()
+	env, cleanup, skipped, err := postgresStoreEnv(ctx, o, "bench_lag_", log)
+	defer cleanup()
+	if skipped != "" || err != nil {
+		run.Skipped = skipped
+		if err != nil {
+			run.Error = err.Error()
+		}
 		return run
+	}
+	log.Info("projection lag: PostgreSQL store")
+	return lagOn(ctx, o, plan, subnet, "PostgreSQL", env, log)
+}
+
+// postgresStoreEnv migrates a throwaway schema named prefix+random and
+// returns the server environment that selects it; cleanup drops it. skipped
+// is set when PostgreSQL does not answer.
+func postgresStoreEnv(ctx context.Context, o options, prefix string, log *slog.Logger) (env []string, cleanup func(), skipped string, err error) {
+	cleanup = func() {}
+	if err := reachable(ctx, o.postgresDSN); err != nil {
+		return nil, cleanup, "PostgreSQL unreachable: " + err.Error(), nil
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	schema := "bench_lag_" + hex.EncodeToString(b)
-	defer dropSchema(ctx, o.postgresDSN, schema, log)
+	schema := prefix + hex.EncodeToString(b)
+	cleanup = func() { dropSchema(ctx, o.postgresDSN, schema, log) }
 	mctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
 	out, err := exec.CommandContext(mctx, o.bin, "migrate", "--postgres-dsn", o.postgresDSN, "--postgres-schema", schema).CombinedOutput()
-	cancel()
 	if err != nil {
-		run.Error = fmt.Sprintf("migrate: %v: %s", err, firstLine(string(out)))
-		return run
+		return nil, cleanup, "", fmt.Errorf("migrate: %w: %s", err, firstLine(string(out)))
 	}
-	log.Info("projection lag: PostgreSQL store", "schema", schema)
-	return lagOn(ctx, o, plan, subnet, "PostgreSQL", []string{
+	return []string{
 		"OCTAVIA_ES_STORE_DRIVER=postgres",
 		"OCTAVIA_ES_STORE_POSTGRES_DSN=" + o.postgresDSN,
 		"OCTAVIA_ES_STORE_POSTGRES_SCHEMA=" + schema,
-	}, log)
+	}, cleanup, "", nil
 }
 
 func dropSchema(ctx context.Context, dsn, schema string, log *slog.Logger) {

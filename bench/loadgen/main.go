@@ -37,10 +37,10 @@ func main() {
 const fallbackSubnet = "a1f0c9d2-7b3e-4c55-9a1d-1e2f3a4b5c6d"
 
 type options struct {
-	bin, config, target, out, repo, project, subnet, benchtime                     string
-	postgresDSN, pgBenchtime                                                       string
-	lbs, workers, replayEvents                                                     int
-	skipAPI, skipGoBench, skipAmphorae, skipReplay, skipSSE, skipPostgres, skipLag bool
+	bin, config, target, out, repo, project, subnet, benchtime                                 string
+	postgresDSN, pgBenchtime                                                                   string
+	lbs, workers, replayEvents                                                                 int
+	skipAPI, skipGoBench, skipAmphorae, skipReplay, skipSSE, skipPostgres, skipLag, skipPGList bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -62,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.skipAmphorae, "skip-amphorae", false, "skip the local amphorae benchmarks (they need haproxy)")
 	fs.BoolVar(&o.skipReplay, "skip-replay", false, "skip the replay benchmarks")
 	fs.BoolVar(&o.skipSSE, "skip-sse", false, "skip the event stream fan-out benchmark")
+	fs.BoolVar(&o.skipPGList, "skip-pg-list", false, "skip the list at -lbs load balancers on the PostgreSQL event store")
 	fs.BoolVar(&o.skipLag, "skip-lag", false, "skip the projection lag benchmark")
 	fs.BoolVar(&o.skipPostgres, "skip-postgres", false, "skip the PostgreSQL benchmarks (skipped with a note anyway when -postgres-dsn is unreachable)")
 	fs.StringVar(&o.postgresDSN, "postgres-dsn", envOr("OCTAVIA_ES_BENCH_POSTGRES", defaultPostgresDSN), "PostgreSQL (default $OCTAVIA_ES_BENCH_POSTGRES, else the local one) for the PostgreSQL benchmarks (each uses throw-away schemas)")
@@ -143,6 +144,12 @@ func execute(ctx context.Context, o options, p Plan, stdout, stderr io.Writer) i
 		r.Problems = append(r.Problems, lagProblems(r.Lag)...)
 	} else {
 		r.Lag.Skipped = "-skip-lag, or -url: it starts its own servers"
+	}
+	if !o.skipPGList && !o.skipPostgres && o.target == "" && ctx.Err() == nil {
+		r.PGList = RunPGList(ctx, o, p, o.lbs, log)
+		r.Problems = append(r.Problems, pgListProblems(r.PGList)...)
+	} else {
+		r.PGList.Skipped = "-skip-pg-list, -skip-postgres, or -url: it starts its own server"
 	}
 	if !o.skipPostgres && ctx.Err() == nil {
 		log.Info("PostgreSQL event store benchmarks (go test -bench)", "dsn", redactDSN(o.postgresDSN))

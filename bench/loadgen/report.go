@@ -107,7 +107,7 @@ func Tables(r Result) []Table {
 	}
 	tables = append(tables, amphoraTable(r.Amphorae, conc))
 	tables = append(tables, sseTable(r.SSE), replayTable(r.Replay))
-	tables = append(tables, eventStoreTable(r.EventStore), postgresTable(r.Postgres), lagTable(r.Lag))
+	tables = append(tables, eventStoreTable(r.EventStore), postgresTable(r.Postgres), lagTable(r.Lag), pgListTable(r.PGList, r.Phases))
 	tables = append(tables, referenceTable(r, conc, firstCA, list100, firstCreate, lastGetOne))
 	return tables
 }

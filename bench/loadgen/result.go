@@ -13,6 +13,7 @@ type Result struct {
 	EventStore  EventStore     `json:"event_store"`
 	Postgres    PostgresResult `json:"postgres"`
 	Lag         LagResult      `json:"projection_lag"`
+	PGList      PGList         `json:"postgres_list"`
 	Amphorae    AmphoraResult  `json:"amphorae"`
 	SSE         SSEResult      `json:"event_stream"`
 	Replay      []ReplayRun    `json:"replay,omitempty"`
