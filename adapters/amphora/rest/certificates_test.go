@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"github.com/octavia-es/octavia-es/adapters/certificates/certtest"
 	"io"
 	"math/big"
 	"net"
@@ -154,64 +155,6 @@ func TestTerminatedHTTPS(t *testing.T) {
 	}
 }
 
-// testCA signs client certificates and revocation lists.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T) testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "clients CA"}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-func (ca testCA) client(t *testing.T, cn string, serial int64) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-func (ca testCA) crl(t *testing.T, revoked ...int64) []byte {
-	t.Helper()
-	var entries []x509.RevocationListEntry
-	for _, s := range revoked {
-		entries = append(entries, x509.RevocationListEntry{SerialNumber: big.NewInt(s), RevocationTime: time.Now().Add(-time.Minute)})
-	}
-	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-		Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(time.Hour),
-		RevokedCertificateEntries: entries,
-	}, ca.cert, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
-}
-
 // TestClientCertificateAuthentication: the client CA and its revocation
 // list go to the agent with the listener's certificate; HAProxy admits
 // the clients the CA signed and the list does not revoke.
@@ -232,8 +175,8 @@ func TestClientCertificateAuthentication(t *testing.T) {
 		}
 		return "file://" + p
 	}
-	ca := newTestCA(t)
-	good, revoked := ca.client(t, "good-client", 10), ca.client(t, "revoked-client", 11)
+	ca := certtest.NewCA(t)
+	good, revoked := ca.Client(t, "good-client", 10), ca.Client(t, "revoked-client", 11)
 	port := freePort(t, amphoratest.VIP.Address)
 	cfg := amphoratest.Graph(1, port)
 	cfg.HealthMonitors = nil
@@ -241,7 +184,7 @@ func TestClientCertificateAuthentication(t *testing.T) {
 	cfg.Members[0].ProtocolPort = echo(t)
 	l := &cfg.Listeners[0]
 	l.Protocol, l.DefaultTLSContainerRef = "TERMINATED_HTTPS", ptrTo(write("server.pem", bundle(t, "lb.example.test")))
-	l.ClientCATLSContainerRef, l.ClientCRLContainerRef = ptrTo(write("ca.pem", ca.pem)), ptrTo(write("crl.pem", ca.crl(t, 11)))
+	l.ClientCATLSContainerRef, l.ClientCRLContainerRef = ptrTo(write("ca.PEM", ca.PEM)), ptrTo(write("crl.pem", ca.CRL(t, 11)))
 	l.ClientAuthentication = "MANDATORY"
 	l.InsertHeaders = map[string]string{"X-Forwarded-Proto": "true"}
 	if err := c.drv.PlugVIP(ctx, amp, amphoratest.VIP); err != nil {
@@ -280,37 +223,7 @@ func ptrTo(s string) *string { return &s }
 // bundleCert is a self-signed client certificate (no CA knows it).
 func bundleCert(t *testing.T) tls.Certificate {
 	t.Helper()
-	return newTestCA(t).client(t, "stranger", 12)
-}
-
-// pemBundle is a client certificate and its key as a PEM bundle.
-func pemBundle(t *testing.T, c tls.Certificate) []byte {
-	t.Helper()
-	kd, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})...)
-}
-
-// serverCert is a server certificate for 127.0.0.1 signed by ca.
-func (ca testCA) serverCert(t *testing.T) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "member"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	return certtest.NewCA(t).Client(t, "stranger", 12)
 }
 
 // TestPoolCertificates: a tls_enabled pool presents its client
@@ -333,11 +246,11 @@ func TestPoolCertificates(t *testing.T) {
 		}
 		return "file://" + p
 	}
-	clients, members, other := newTestCA(t), newTestCA(t), newTestCA(t)
+	clients, members, other := certtest.NewCA(t), certtest.NewCA(t), certtest.NewCA(t)
 	pool := x509.NewCertPool()
-	pool.AddCert(clients.cert)
+	pool.AddCert(clients.Cert)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
-		Certificates: []tls.Certificate{members.serverCert(t)}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert,
+		Certificates: []tls.Certificate{members.Server(t)}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +269,7 @@ func TestPoolCertificates(t *testing.T) {
 		cfg.Members[0].ProtocolPort = ln.Addr().(*net.TCPAddr).Port
 		p := &cfg.Pools[0]
 		p.TLSEnabled = true
-		p.TLSContainerRef = ptrTo(write("pool-client.pem", pemBundle(t, clients.client(t, "the-pool", 20))))
+		p.TLSContainerRef = ptrTo(write("pool-client.pem", certtest.Bundle(t, clients.Client(t, "the-pool", 20))))
 		p.CATLSContainerRef = ptrTo(caRef)
 		return cfg
 	}
@@ -373,14 +286,14 @@ func TestPoolCertificates(t *testing.T) {
 	if err := c.drv.PlugVIP(ctx, amp, amphoratest.VIP); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.drv.UpdateConfig(ctx, amp, graph(1, write("members-ca.pem", members.pem))); err != nil {
+	if err := c.drv.UpdateConfig(ctx, amp, graph(1, write("members-ca.PEM", members.PEM))); err != nil {
 		t.Fatal(err)
 	}
 	if body, code := get(); code != http.StatusOK || body != "client=the-pool" {
 		t.Fatalf("through a verified member: %d %q", code, body)
 	}
 	// The member's certificate is not signed by the pool's CA: refused.
-	if err := c.drv.UpdateConfig(ctx, amp, graph(2, write("other-ca.pem", other.pem))); err != nil {
+	if err := c.drv.UpdateConfig(ctx, amp, graph(2, write("other-ca.PEM", other.PEM))); err != nil {
 		t.Fatal(err)
 	}
 	if body, code := get(); code == http.StatusOK {

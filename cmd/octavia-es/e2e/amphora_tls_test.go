@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/octavia-es/octavia-es/adapters/certificates/certtest"
 	"io"
 	"math/big"
 	"net"
@@ -119,9 +120,9 @@ func TestAmphoraTerminatedHTTPS(t *testing.T) {
 	}
 
 	// Client certificates: OPTIONAL, then MANDATORY with a revocation list.
-	ca := newClientCA(t)
-	caRef := ca.write(t, store, "clients-ca.pem", ca.pem)
-	alice, mallory := ca.client(t, "alice", 10), ca.client(t, "mallory", 11)
+	ca := certtest.NewCA(t)
+	caRef := writeRef(t, ca, store, "clients-ca.PEM", ca.PEM)
+	alice, mallory := ca.Client(t, "alice", 10), ca.Client(t, "mallory", 11)
 	update := func(l map[string]any) {
 		t.Helper()
 		r := c.do(t, request{Method: http.MethodPut, Path: "/v2/lbaas/listeners/" + s.listeners["tls"],
@@ -159,7 +160,7 @@ func TestAmphoraTerminatedHTTPS(t *testing.T) {
 	if got := h["X-Ssl-Client-Has-Cert"]; len(got) != 1 || got[0] != "0" {
 		t.Errorf("without a certificate: X-SSL-Client-Has-Cert %v", got)
 	}
-	crlRef := ca.write(t, store, "clients-crl.pem", ca.crl(t, 11))
+	crlRef := writeRef(t, ca, store, "clients-crl.pem", ca.CRL(t, 11))
 	update(map[string]any{"client_authentication": "MANDATORY", "client_crl_container_ref": crlRef})
 	if _, err := withCert(alice); err != nil {
 		t.Errorf("MANDATORY: alice refused: %v", err)
@@ -184,7 +185,7 @@ func TestAmphoraTerminatedHTTPS(t *testing.T) {
 		{"outside the certificate directory", map[string]any{"protocol": "TERMINATED_HTTPS", "default_tls_container_ref": outside},
 			"Could not retrieve certificate: ['" + outside + "']"},
 		{"a CRL of another CA", map[string]any{"protocol": "TERMINATED_HTTPS", "default_tls_container_ref": ref,
-			"client_ca_tls_container_ref": caRef, "client_crl_container_ref": newClientCA(t).write(t, store, "other-crl.pem", nil)},
+			"client_ca_tls_container_ref": caRef, "client_crl_container_ref": writeRef(t, certtest.NewCA(t), store, "other-crl.pem", nil)},
 			"Validation failure: The CRL specified is not valid for client certificate authority reference supplied."},
 	} {
 		l := tc.body
@@ -203,69 +204,12 @@ func TestAmphoraTerminatedHTTPS(t *testing.T) {
 	}
 }
 
-// clientCA signs the test's client certificates and revocation lists.
-type clientCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newClientCA(t *testing.T) clientCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "clients CA"}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return clientCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-func (ca clientCA) client(t *testing.T, cn string, serial int64) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-// crl is a revocation list of the given serials (PEM).
-func (ca clientCA) crl(t *testing.T, revoked ...int64) []byte {
-	t.Helper()
-	var entries []x509.RevocationListEntry
-	for _, s := range revoked {
-		entries = append(entries, x509.RevocationListEntry{SerialNumber: big.NewInt(s), RevocationTime: time.Now().Add(-time.Minute)})
-	}
-	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1),
-		ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(time.Hour), RevokedCertificateEntries: entries}, ca.cert, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
-}
-
 // write stores content (an empty revocation list of ca when nil) in dir
 // and returns its file:// reference.
-func (ca clientCA) write(t *testing.T, dir, name string, content []byte) string {
+func writeRef(t *testing.T, ca certtest.CA, dir, name string, content []byte) string {
 	t.Helper()
 	if content == nil {
-		content = ca.crl(t)
+		content = ca.CRL(t)
 	}
 	path := filepath.Join(dir, name)
 	noErr(t, "write "+name, os.WriteFile(path, content, 0o600))
@@ -282,11 +226,11 @@ func TestAmphoraPoolCertificates(t *testing.T) {
 	srv := startLocalServer(t)
 	c := newRawClient(srv.URL, "p-pool-tls")
 	store := filepath.Join(srv.dataDir, "certificates")
-	clients, members, other := newClientCA(t), newClientCA(t), newClientCA(t)
-	port := startTLSMember(t, members.server(t), clients.cert)
-	poolCert := clients.client(t, "the-pool", 20)
-	certRef := clients.write(t, store, "pool-client.pem", bundlePEM(t, poolCert))
-	membersCA := members.write(t, store, "members-ca.pem", members.pem)
+	clients, members, other := certtest.NewCA(t), certtest.NewCA(t), certtest.NewCA(t)
+	port := startTLSMember(t, members.Server(t), clients.Cert)
+	poolCert := clients.Client(t, "the-pool", 20)
+	certRef := writeRef(t, clients, store, "pool-client.pem", certtest.Bundle(t, poolCert))
+	membersCA := writeRef(t, members, store, "members-ca.PEM", members.PEM)
 
 	pool := map[string]any{"name": "tls-pool", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "tls_enabled": true,
 		"tls_container_ref": certRef, "ca_tls_container_ref": membersCA,
@@ -299,7 +243,7 @@ func TestAmphoraPoolCertificates(t *testing.T) {
 	}
 
 	r := c.do(t, request{Method: http.MethodPut, Path: "/v2/lbaas/pools/" + s.pools["tls-pool"],
-		Body: mustJSON(t, map[string]any{"pool": map[string]any{"ca_tls_container_ref": other.write(t, store, "other-ca.pem", other.pem)}})})
+		Body: mustJSON(t, map[string]any{"pool": map[string]any{"ca_tls_container_ref": writeRef(t, other, store, "other-ca.PEM", other.PEM)}})})
 	mustStatus(t, "update pool CA", r, http.StatusOK)
 	waitActive(t, c, s.lb)
 	if got, err := vip.get("/"); err == nil {
@@ -323,28 +267,4 @@ func startTLSMember(t *testing.T, cert tls.Certificate, clientCA *x509.Certifica
 	go srv.Serve(ln) //nolint:errcheck // ends with Close
 	t.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// server is a server certificate for 127.0.0.1 signed by ca.
-func (ca clientCA) server(t *testing.T) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	noErr(t, "key", err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "member"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	noErr(t, "certificate", err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-// bundlePEM is a certificate and its key as a PEM bundle.
-func bundlePEM(t *testing.T, c tls.Certificate) []byte {
-	t.Helper()
-	kd, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
-	noErr(t, "key", err)
-	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})...)
 }
