@@ -95,38 +95,7 @@ func TestCheckpoints(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, tempPath(t))
 	closeOnCleanup(t, s)
-	cp := s.Checkpoints()
-
-	if got, err := cp.Get(ctx, "unset"); err != nil || got != 0 {
-		t.Fatalf("Get(unset) = %d, %v; want 0, nil", got, err)
-	}
-	steps := []struct {
-		name    string
-		pos     int64
-		wantErr bool
-	}{
-		{"a", 5, false},
-		{"b", 9, false},
-		{"a", 12, false},
-		{"a", 3, false}, // a reset backwards is the caller's business
-		{"", 1, true},
-		{"a", -1, true},
-	}
-	want := map[string]int64{}
-	for _, st := range steps {
-		err := cp.Set(ctx, st.name, st.pos)
-		if (err != nil) != st.wantErr {
-			t.Fatalf("Set(%q, %d) err = %v, wantErr %v", st.name, st.pos, err, st.wantErr)
-		}
-		if err == nil {
-			want[st.name] = st.pos
-		}
-	}
-	for name, pos := range want {
-		if got, err := cp.Get(ctx, name); err != nil || got != pos {
-			t.Errorf("Get(%q) = %d, %v; want %d", name, got, err, pos)
-		}
-	}
+	eventstoretest.RunCheckpoints(t, ctx, s.Checkpoints())
 }
 
 // TestInProcessAppendWakesSubscriber: with the poll fallback effectively
