@@ -44,10 +44,13 @@ func (rm *ReadModel) AddListenerStats(ctx context.Context, amphoraID string, del
 			_ = tx.Rollback()
 		}
 	}()
-	const accumulate = `bytes_in = bytes_in + excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out,
+	// Qualified: PostgreSQL finds a bare column ambiguous beside excluded.
+	accumulate := func(table string) string {
+		return `bytes_in = ` + table + `.bytes_in + excluded.bytes_in, bytes_out = ` + table + `.bytes_out + excluded.bytes_out,
 		active_connections = excluded.active_connections,
-		total_connections = total_connections + excluded.total_connections,
-		request_errors = request_errors + excluded.request_errors`
+		total_connections = ` + table + `.total_connections + excluded.total_connections,
+		request_errors = ` + table + `.request_errors + excluded.request_errors`
+	}
 	for listenerID, d := range deltas {
 		if listenerID == "" {
 			continue
@@ -55,14 +58,14 @@ func (rm *ReadModel) AddListenerStats(ctx context.Context, amphoraID string, del
 		if _, err = tx.ExecContext(ctx, `INSERT INTO stats
 			(kind, id, bytes_in, bytes_out, active_connections, total_connections, request_errors)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (kind, id) DO UPDATE SET `+accumulate,
+			ON CONFLICT (kind, id) DO UPDATE SET `+accumulate("stats"),
 			StatsListener, listenerID, d.BytesIn, d.BytesOut, d.ActiveConnections, d.TotalConnections, d.RequestErrors); err != nil {
 			return fmt.Errorf("projections: add stats of listener %s: %w", listenerID, err)
 		}
 		if _, err = tx.ExecContext(ctx, `INSERT INTO amphora_stats
 			(amphora_id, listener_id, bytes_in, bytes_out, active_connections, total_connections, request_errors)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (amphora_id, listener_id) DO UPDATE SET `+accumulate,
+			ON CONFLICT (amphora_id, listener_id) DO UPDATE SET `+accumulate("amphora_stats"),
 			amphoraID, listenerID, d.BytesIn, d.BytesOut, d.ActiveConnections, d.TotalConnections, d.RequestErrors); err != nil {
 			return fmt.Errorf("projections: add stats of amphora %s listener %s: %w", amphoraID, listenerID, err)
 		}

@@ -12,11 +12,13 @@ const (
 )
 
 // attr is one attribute a list can filter and sort on: a column when the
-// table has one (indexes serve it), else the value in the stored view.
+// table has one (indexes serve it), else the value in the stored view
+// (dialect.expr writes either).
 type attr struct {
-	expr    string
+	expr    string // the column; "" for a field of the view
+	doc     string // the view's field
 	kind    attrKind
-	notNull bool // expr is never NULL, so it is compared bare (index usable)
+	notNull bool // never NULL, so it is compared bare (index usable)
 }
 
 func col(name string, k attrKind) attr { return attr{expr: "t." + name, kind: k, notNull: true} }
@@ -24,7 +26,7 @@ func nullableCol(name string, k attrKind) attr {
 	return attr{expr: "t." + name, kind: k}
 }
 func docAttr(name string, k attrKind) attr {
-	return attr{expr: "json_extract(t.doc, '$." + name + "')", kind: k}
+	return attr{doc: name, kind: k}
 }
 
 // resource describes one table for list queries. attrs holds exactly the

@@ -76,8 +76,19 @@ func physical(t table, gen int64) string { return fmt.Sprintf("%s_g%d", t, gen) 
 // readGenerations reads the current generations (0 for a projection
 // without a row).
 func readGenerations(ctx context.Context, db execer) (generations, error) {
+	return queryGenerations(ctx, db, "")
+}
+
+// lockGenerations reads the generations in a write transaction and keeps a
+// replay from switching them until it ends (on SQLite the write lock taken
+// at BEGIN does).
+func lockGenerations(ctx context.Context, t tx) (generations, error) {
+	return queryGenerations(ctx, t, t.d.lockRows)
+}
+
+func queryGenerations(ctx context.Context, db execer, lock string) (generations, error) {
 	var g generations
-	rows, err := db.QueryContext(ctx, `SELECT projection, generation FROM generations`)
+	rows, err := db.QueryContext(ctx, `SELECT projection, generation FROM generations`+lock)
 	if err != nil {
 		return g, fmt.Errorf("projections: read generations: %w", err)
 	}

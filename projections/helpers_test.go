@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,8 +12,13 @@ import (
 	"github.com/octavia-es/octavia-es/events"
 )
 
+// openTest opens an empty read model: SQLite, or PostgreSQL for the tests
+// TestOnPostgres runs again.
 func openTest(t testing.TB) *ReadModel {
 	t.Helper()
+	if strings.HasPrefix(t.Name(), onPostgres+"/") {
+		return openPostgresTest(t, newTestSchema(t))
+	}
 	rm, err := Open(context.Background(), filepath.Join(t.TempDir(), "read.db"))
 	if err != nil {
 		t.Fatal(err)

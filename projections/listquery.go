@@ -50,13 +50,13 @@ func (rm *ReadModel) listRaw(ctx context.Context, res resource, fixed []cond, o 
 	if o.ProjectID != "" {
 		conds = append(conds, cond{"t.project_id = ?", []any{o.ProjectID}})
 	}
-	fc, err := filterConds(res, o)
+	fc, err := filterConds(rm.d, res, o)
 	if err != nil {
 		return Page[json.RawMessage]{}, err
 	}
 	conds = append(conds, fc...)
 
-	terms, err := sortTerms(res, o.Sort)
+	terms, err := sortTerms(rm.d, res, o.Sort)
 	if err != nil {
 		return Page[json.RawMessage]{}, err
 	}
@@ -140,7 +140,7 @@ func (rm *ReadModel) listRaw(ctx context.Context, res resource, fixed []cond, o 
 
 // sortTerms validates the requested keys and completes them with Octavia's
 // default keys (created_at, id; ascending).
-func sortTerms(res resource, keys []SortKey) ([]sortTerm, error) {
+func sortTerms(d *dialect, res resource, keys []SortKey) ([]sortTerm, error) {
 	var terms []sortTerm
 	seen := map[string]bool{}
 	add := func(k SortKey) error {
@@ -150,7 +150,7 @@ func sortTerms(res resource, keys []SortKey) ([]sortTerm, error) {
 		}
 		if !seen[k.Key] {
 			seen[k.Key] = true
-			terms = append(terms, sortTerm{key: k.Key, expr: sortExpr(a), desc: k.Desc})
+			terms = append(terms, sortTerm{key: k.Key, expr: sortExpr(d, a), desc: k.Desc})
 		}
 		return nil
 	}
@@ -169,15 +169,16 @@ func sortTerms(res resource, keys []SortKey) ([]sortTerm, error) {
 
 // sortExpr never yields NULL (NULL sorts as Octavia's column default, the
 // empty string or 0), so ordering and the keyset comparison agree.
-func sortExpr(a attr) string {
+func sortExpr(d *dialect, a attr) string {
+	e := d.expr(a)
 	if a.notNull {
-		return a.expr
+		return e
 	}
 	switch a.kind {
 	case kInt, kFloat, kBool:
-		return "COALESCE(" + a.expr + ", 0)"
+		return "COALESCE(" + e + ", 0)"
 	}
-	return "COALESCE(" + a.expr + ", '')"
+	return "COALESCE(" + e + ", '')"
 }
 
 // keyset is the condition selecting the rows after the marker row in the
@@ -244,7 +245,7 @@ func (rm *ReadModel) keyset(ctx context.Context, res resource, terms []sortTerm,
 
 // filterConds turns Filters and the tag lists into conditions. An attribute
 // Octavia does not know is refused, as Octavia's InvalidFilterArgument.
-func filterConds(res resource, o ListOptions) ([]cond, error) {
+func filterConds(d *dialect, res resource, o ListOptions) ([]cond, error) {
 	tags := map[string][]string{
 		"tags": o.Tags, "tags-any": o.TagsAny, "not-tags": o.NotTags, "not-tags-any": o.NotTagsAny,
 	}
@@ -270,17 +271,17 @@ func filterConds(res resource, o ListOptions) ([]cond, error) {
 		if len(vals) == 0 {
 			continue
 		}
-		conds = append(conds, equalAny(a, vals))
+		conds = append(conds, equalAny(d, a, vals))
 	}
 	if !res.noTags {
-		conds = append(conds, tagConds(tags)...)
+		conds = append(conds, tagConds(d, tags)...)
 	}
 	return conds, nil
 }
 
 // equalAny: the attribute equals one of vals, each converted to the
 // attribute's type. A value that cannot be converted matches nothing.
-func equalAny(a attr, vals []string) cond {
+func equalAny(d *dialect, a attr, vals []string) cond {
 	var args []any
 	for _, v := range vals {
 		switch a.kind {
@@ -305,12 +306,13 @@ func equalAny(a attr, vals []string) cond {
 		}
 	}
 	if len(args) == 0 {
-		return cond{sql: "0"}
+		return cond{sql: "FALSE"}
 	}
+	e := d.expr(a)
 	if len(args) == 1 {
-		return cond{a.expr + " = ?", args}
+		return cond{e + " = ?", args}
 	}
-	return cond{a.expr + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ") + ")", args}
+	return cond{e + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ") + ")", args}
 }
 
 // boolFromString is oslo.utils strutils.bool_from_string (default False).
@@ -322,12 +324,11 @@ func boolFromString(s string) bool {
 	return false
 }
 
-const tagExists = "EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value "
-
 // tagConds: tags = has all; tags-any = has one; not-tags = lacks at least
 // one; not-tags-any = has none. Values may be comma-separated, as Octavia's
 // _prepare_tags_list splits them.
-func tagConds(tags map[string][]string) []cond {
+func tagConds(d *dialect, tags map[string][]string) []cond {
+	tagExists := d.tagExists()
 	split := func(in []string) []any {
 		var out []any
 		for _, v := range in {

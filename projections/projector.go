@@ -31,6 +31,10 @@ type Projector struct {
 	src  Source
 	log  *slog.Logger
 	fold *folder
+	// written is the checkpoint as this projector last committed or found
+	// it: its cached graphs hold the rows as of there. Only Run's loop
+	// touches it.
+	written int64
 
 	commits atomic.Int64 // transactions committed (observed by tests)
 }
@@ -52,11 +56,18 @@ func NewProjector(rm *ReadModel, src Source, reg *events.Registry, log *slog.Log
 // Envelopes are handed from the subscription to this loop through a buffer:
 // whatever is already buffered (up to maxBatch) is committed in one
 // transaction, so catch-up is fast while a lone event commits at once.
+//
+// Several projectors may run on one PostgreSQL read model (one per process,
+// under a lease, or briefly two while a lease changes hands): each write
+// transaction locks the checkpoint and commits only if it is where this
+// projector left it, so they never interleave their rows (see applyOnce).
 func (p *Projector) Run(ctx context.Context) error {
-	from, err := p.rm.Checkpoint(ctx)
+	from, err := p.rm.storedCheckpoint(ctx)
 	if err != nil {
 		return err
 	}
+	p.written = from
+	p.fold.cache.clear() // rows written by others meanwhile are unknown to it
 	p.log.Info("projector following the event store", "after", from)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -126,22 +137,42 @@ func (p *Projector) apply(ctx context.Context, batch []events.Envelope) (err err
 	}()
 	for {
 		err := p.applyOnce(ctx, batch)
-		if !errors.Is(err, errGenerationChanged) {
+		var moved checkpointMoved
+		switch {
+		case errors.Is(err, errGenerationChanged):
+			p.fold.cache.clear()
+			pos, err := p.rm.switchGeneration(ctx)
+			if err != nil {
+				return err
+			}
+			p.written = pos
+			p.log.Info("projector writing to the tables a replay switched to", "generations", p.rm.generations().String())
+		case errors.As(err, &moved):
+			if moved.to < p.written {
+				return fmt.Errorf("projections: the read model's checkpoint went back from %d to %d (restored?): restart to project from there", p.written, moved.to)
+			}
+			// Another projector committed past us: our cached rows are
+			// stale, and the events up to its checkpoint are done.
+			p.fold.cache.clear()
+			p.written = moved.to
+			p.rm.advance(moved.to)
+			p.log.Info("projector found the checkpoint moved by another projector", "to", moved.to)
+		default:
 			return err
 		}
-		p.fold.cache.clear()
-		if err := p.rm.switchGeneration(ctx); err != nil {
-			return err
-		}
-		p.log.Info("projector writing to the tables a replay switched to", "generations", p.rm.generations().String())
 	}
 }
 
+// checkpointMoved: the committed checkpoint is not where this projector
+// left it.
+type checkpointMoved struct{ to int64 }
+
+func (e checkpointMoved) Error() string {
+	return fmt.Sprintf("projections: checkpoint moved to %d by another writer", e.to)
+}
+
 func (p *Projector) applyOnce(ctx context.Context, batch []events.Envelope) error {
-	from, err := p.rm.Checkpoint(ctx)
-	if err != nil {
-		return err
-	}
+	from := p.written
 	f, err := p.fold.foldBatch(ctx, batch, from)
 	if err != nil {
 		return err
@@ -154,6 +185,11 @@ func (p *Projector) applyOnce(ctx context.Context, batch []events.Envelope) erro
 		return err
 	}
 	defer w.rollback()
+	if stored, err := w.lockCheckpoint(); err != nil {
+		return err
+	} else if stored != from {
+		return checkpointMoved{to: stored}
+	}
 	sums, err := p.fold.write(w, f.graphs)
 	if err != nil {
 		return err
@@ -165,6 +201,7 @@ func (p *Projector) applyOnce(ctx context.Context, batch []events.Envelope) erro
 		return err
 	}
 	p.fold.committed(f.graphs, sums)
+	p.written = f.last
 	p.rm.advance(f.last)
 	p.commits.Add(1)
 	return f.stop

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -111,15 +110,7 @@ func Replay(ctx context.Context, path string, src ReplaySource, reg *events.Regi
 	if err != nil {
 		return ReplayResult{}, err
 	}
-	if opt.BatchEvents <= 0 {
-		opt.BatchEvents = defaultReplayBatch
-	}
-	if opt.CacheGraphs <= 0 {
-		opt.CacheGraphs = defaultReplayCache
-	}
-	if opt.Log == nil {
-		opt.Log = slog.New(slog.DiscardHandler)
-	}
+	opt.setDefaults()
 	if path == "" {
 		return ReplayResult{}, errors.New("projections: empty path")
 	}
@@ -132,20 +123,39 @@ func Replay(ctx context.Context, path string, src ReplaySource, reg *events.Regi
 	}
 	defer unlock()
 
-	db, err := openDB(path, "&_txlock=immediate&_pragma=cache_size(-65536)")
+	sqldb, err := openDB(path, "&_txlock=immediate&_pragma=cache_size(-65536)")
 	if err != nil {
 		return ReplayResult{}, err
 	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	defer db.Close()
-	if err := migrate(ctx, db); err != nil {
+	sqldb.SetMaxOpenConns(1)
+	sqldb.SetMaxIdleConns(1)
+	sqldb.SetConnMaxLifetime(0)
+	sqldb.SetConnMaxIdleTime(0)
+	defer sqldb.Close()
+	return replayOn(ctx, db{sqldb, sqliteDialect}, src, reg, want, opt)
+}
+
+// setDefaults fills the options left zero.
+func (opt *ReplayOptions) setDefaults() {
+	if opt.BatchEvents <= 0 {
+		opt.BatchEvents = defaultReplayBatch
+	}
+	if opt.CacheGraphs <= 0 {
+		opt.CacheGraphs = defaultReplayCache
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// replayOn replays into the read model of c, whose replay lock the caller
+// holds.
+func replayOn(ctx context.Context, c db, src ReplaySource, reg *events.Registry, want projectionSet, opt ReplayOptions) (ReplayResult, error) {
+	if err := migrate(ctx, c); err != nil {
 		return ReplayResult{}, err
 	}
-	r := &replay{db: db, src: src, want: want, opt: opt, start: time.Now(), log: opt.Log,
-		sink: sink{db: db, seed: maphash.MakeSeed()}}
+	r := &replay{db: c, src: src, want: want, opt: opt, start: time.Now(), log: opt.Log,
+		sink: sink{db: c, seed: maphash.MakeSeed()}}
 	r.fold = &folder{src: src, reg: reg, cache: newGraphCache(opt.CacheGraphs), want: want}
 	defer func() { _ = r.sink.stmts.close() }()
 	res, err := r.run(ctx)
@@ -163,7 +173,7 @@ func Replay(ctx context.Context, path string, src ReplaySource, reg *events.Regi
 
 // replay is one run of Replay.
 type replay struct {
-	db    *sql.DB
+	db    db
 	src   ReplaySource
 	want  projectionSet
 	opt   ReplayOptions
@@ -275,7 +285,7 @@ func (r *replay) prepare(ctx context.Context) error {
 		r.next[i] = r.cur[i] + 1
 		for _, t := range tablesOf(i) {
 			to[t] = physical(t, r.next[i])
-			stmts = append(stmts, createTable(t, r.next[i]))
+			stmts = append(stmts, r.db.d.ddl(createTable(t, r.next[i])))
 		}
 	}
 	r.created = true
@@ -288,15 +298,15 @@ func (r *replay) prepare(ctx context.Context) error {
 // leftovers lists the tables of the replayed projections that are in no
 // current generation.
 func (r *replay) leftovers(ctx context.Context) ([]string, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	rows, err := r.db.QueryContext(ctx, r.db.d.listObjects())
 	if err != nil {
 		return nil, fmt.Errorf("projections: replay: list tables: %w", err)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+		var typ, name string
+		if err := rows.Scan(&typ, &name); err != nil {
 			return nil, fmt.Errorf("projections: replay: list tables: %w", err)
 		}
 		m := generationName.FindStringSubmatch(name)
@@ -477,14 +487,14 @@ func (r *replay) switchOver(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	defer w.rollback()
-	gens, err := readGenerations(ctx, w.tx)
+	gens, err := lockGenerations(ctx, w.tx)
 	if err != nil {
 		return 0, err
 	}
 	if gens != r.cur {
 		return 0, fmt.Errorf("projections: replay: generations changed to %s while replaying from %s", gens, r.cur)
 	}
-	live, err := readCheckpoint(ctx, w.tx)
+	live, err := w.lockCheckpoint()
 	if err != nil {
 		return 0, err
 	}
@@ -512,6 +522,9 @@ func (r *replay) switchOver(ctx context.Context) (int64, error) {
 		if _, err := w.tx.ExecContext(ctx, `INSERT INTO checkpoint (name, position) VALUES (?, ?)
 			ON CONFLICT (name) DO UPDATE SET position = excluded.position`, checkpointName, position); err != nil {
 			return 0, fmt.Errorf("projections: replay: write checkpoint: %w", err)
+		}
+		if err := notifyCheckpoint(ctx, w.tx, position); err != nil {
+			return 0, err
 		}
 	}
 	var stmts []string

@@ -510,7 +510,7 @@ func TestProjectorFollowsSwitch(t *testing.T) {
 		t.Fatalf("write after a switch: %v", err)
 	}
 	_ = w
-	if err := stale.switchGeneration(ctx); err != nil {
+	if _, err := stale.switchGeneration(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if pos, _ := stale.Checkpoint(ctx); pos != head {

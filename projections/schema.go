@@ -66,21 +66,21 @@ func globalStatements() []string {
 		// The generation of each projection the views point at.
 		`CREATE TABLE IF NOT EXISTS generations (
 			projection TEXT PRIMARY KEY,
-			generation INTEGER NOT NULL
+			generation BIGINT NOT NULL
 		)`,
 		`CREATE TABLE IF NOT EXISTS checkpoint (
 			name     TEXT PRIMARY KEY,
-			position INTEGER NOT NULL
+			position BIGINT NOT NULL
 		)`,
 		// Written by the health manager (issue #3), not by the projector.
 		`CREATE TABLE IF NOT EXISTS stats (
 			kind               TEXT NOT NULL,
 			id                 TEXT NOT NULL,
-			bytes_in           INTEGER NOT NULL DEFAULT 0,
-			bytes_out          INTEGER NOT NULL DEFAULT 0,
-			active_connections INTEGER NOT NULL DEFAULT 0,
-			total_connections  INTEGER NOT NULL DEFAULT 0,
-			request_errors     INTEGER NOT NULL DEFAULT 0,
+			bytes_in           BIGINT NOT NULL DEFAULT 0,
+			bytes_out          BIGINT NOT NULL DEFAULT 0,
+			active_connections BIGINT NOT NULL DEFAULT 0,
+			total_connections  BIGINT NOT NULL DEFAULT 0,
+			request_errors     BIGINT NOT NULL DEFAULT 0,
 			PRIMARY KEY (kind, id)
 		)`,
 		// Per amphora and listener (Octavia's listener_statistics rows), for
@@ -88,11 +88,11 @@ func globalStatements() []string {
 		`CREATE TABLE IF NOT EXISTS amphora_stats (
 			amphora_id         TEXT NOT NULL,
 			listener_id        TEXT NOT NULL,
-			bytes_in           INTEGER NOT NULL DEFAULT 0,
-			bytes_out          INTEGER NOT NULL DEFAULT 0,
-			active_connections INTEGER NOT NULL DEFAULT 0,
-			total_connections  INTEGER NOT NULL DEFAULT 0,
-			request_errors     INTEGER NOT NULL DEFAULT 0,
+			bytes_in           BIGINT NOT NULL DEFAULT 0,
+			bytes_out          BIGINT NOT NULL DEFAULT 0,
+			active_connections BIGINT NOT NULL DEFAULT 0,
+			total_connections  BIGINT NOT NULL DEFAULT 0,
+			request_errors     BIGINT NOT NULL DEFAULT 0,
 			PRIMARY KEY (amphora_id, listener_id)
 		)`,
 	}
@@ -161,7 +161,7 @@ func viewStatements(t table, gen int64) []string {
 	}
 }
 
-// execer is a *sql.Tx or *sql.DB.
+// execer is a db or a tx of the read model (queries with ? placeholders).
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -183,77 +183,102 @@ func firstLine(s string) string {
 }
 
 // migrate creates the schema, first dropping every derived table and view
-// of a file written by another schema version (the projector then replays
-// from position 0); stats are kept.
-func migrate(ctx context.Context, db *sql.DB) error {
-	var v int
-	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
-		return fmt.Errorf("projections: read schema version: %w", err)
+// of a read model written by another schema version (the projector then
+// replays from position 0); stats are kept. Concurrent migrations of one
+// PostgreSQL read model (several processes starting) are serialised by a
+// transaction-scoped advisory lock.
+func migrate(ctx context.Context, c db) error {
+	d := c.d
+	if d.numbered {
+		if _, err := c.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+quoteIdent(d.schema)); err != nil {
+			return fmt.Errorf("projections: create schema %s: %w", d.schema, err)
+		}
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	t, err := c.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("projections: migrate: %w", err)
 	}
-	defer func() { _ = tx.Rollback() }()
+	defer func() { _ = t.Rollback() }()
+	if d.numbered {
+		if _, err := t.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, advisoryKey("migrate", d.schema)); err != nil {
+			return fmt.Errorf("projections: migrate: lock: %w", err)
+		}
+	}
+	v, err := d.readVersion(ctx, t)
+	if err != nil {
+		return err
+	}
 	if v != 0 && v != schemaVersion {
-		if err := dropDerived(ctx, tx); err != nil {
+		if err := dropDerived(ctx, t); err != nil {
 			return err
 		}
 	}
-	if err := execAll(ctx, tx, globalStatements()); err != nil {
+	for _, stmt := range globalStatements() {
+		if _, err := t.ExecContext(ctx, d.ddl(stmt)); err != nil {
+			return fmt.Errorf("projections: create schema: %s: %w", firstLine(stmt), err)
+		}
+	}
+	// The projector locks this row in each write transaction (fencing, see
+	// Projector.applyOnce): it must exist.
+	if _, err := t.ExecContext(ctx, `INSERT INTO checkpoint (name, position) VALUES (?, 0)
+		ON CONFLICT (name) DO NOTHING`, checkpointName); err != nil {
 		return fmt.Errorf("projections: create schema: %w", err)
 	}
-	gens, err := readGenerations(ctx, tx)
+	gens, err := readGenerations(ctx, t)
 	if err != nil {
 		return err
 	}
 	for i, name := range projectionNames {
 		if gens[i] == 0 {
 			gens[i] = 1
-			if _, err := tx.ExecContext(ctx, `INSERT INTO generations (projection, generation) VALUES (?, 1)`, name); err != nil {
+			if _, err := t.ExecContext(ctx, `INSERT INTO generations (projection, generation) VALUES (?, 1)`, name); err != nil {
 				return fmt.Errorf("projections: create schema: %w", err)
 			}
 		}
-		for _, t := range tablesOf(i) {
-			stmts := append([]string{createTable(t, gens[i])}, indexStatements(t, gens[i])...)
-			stmts = append(stmts, `CREATE VIEW IF NOT EXISTS `+t.String()+` AS SELECT * FROM `+physical(t, gens[i]))
-			if err := execAll(ctx, tx, stmts); err != nil {
+		for _, tb := range tablesOf(i) {
+			stmts := append([]string{d.ddl(createTable(tb, gens[i]))}, indexStatements(tb, gens[i])...)
+			stmts = append(stmts, d.createViewIfMissing(tb, gens[i]))
+			if err := execAll(ctx, t, stmts); err != nil {
 				return fmt.Errorf("projections: create schema: %w", err)
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
-		return fmt.Errorf("projections: set schema version: %w", err)
+	if err := d.writeVersion(ctx, t, schemaVersion); err != nil {
+		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := t.Commit(); err != nil {
 		return fmt.Errorf("projections: migrate: %w", err)
 	}
 	return nil
 }
 
 // dropDerived drops every table and view but the kept ones.
-func dropDerived(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT type, name FROM sqlite_master
-		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
+func dropDerived(ctx context.Context, t tx) error {
+	rows, err := t.QueryContext(ctx, t.d.listObjects())
 	if err != nil {
 		return fmt.Errorf("projections: list tables: %w", err)
 	}
-	var drops []string
+	var views, tables []string
 	for rows.Next() {
 		var typ, name string
 		if err := rows.Scan(&typ, &name); err != nil {
 			rows.Close()
 			return fmt.Errorf("projections: list tables: %w", err)
 		}
-		if !isKept(name) {
-			drops = append(drops, `DROP `+strings.ToUpper(typ)+` IF EXISTS "`+name+`"`)
+		switch {
+		case isKept(name) || name == "schema_version":
+		case typ == "view":
+			views = append(views, `DROP VIEW IF EXISTS `+quoteIdent(name))
+		default:
+			tables = append(tables, `DROP TABLE IF EXISTS `+quoteIdent(name))
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("projections: list tables: %w", err)
 	}
-	if err := execAll(ctx, tx, drops); err != nil {
+	// Views first: PostgreSQL refuses to drop a table a view reads.
+	if err := execAll(ctx, t, append(views, tables...)); err != nil {
 		return fmt.Errorf("projections: drop: %w", err)
 	}
 	return nil
@@ -266,4 +291,9 @@ func isKept(name string) bool {
 		}
 	}
 	return false
+}
+
+// quoteIdent quotes an SQL identifier (both engines: double quotes).
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }

@@ -23,27 +23,32 @@ const (
 	readConns     = 4
 )
 
-// ReadModel is the SQLite file the API reads: one row per visible object
-// holding its rendered view, the projector's checkpoint, and statistics.
-// All methods are safe for concurrent use.
+// ReadModel is what the API reads: one row per visible object holding its
+// rendered view, the projector's checkpoint, and statistics. It lives in a
+// SQLite file of its process (Open) or in a PostgreSQL schema shared by
+// every process of a scaled deployment (OpenPostgres). All methods are
+// safe for concurrent use.
 type ReadModel struct {
-	write *sql.DB // exactly one connection: the projector and stats writers
-	read  *sql.DB
+	d     *dialect
+	write db // SQLite: exactly one connection (the projector and stats writers); PostgreSQL: the pool
+	read  db
 	// sink writes the current generation of every projection (on write);
 	// only the projector's loop uses it after Open.
 	sink sink
 	gens generations // what sink's statements target
 
 	mu       sync.Mutex
-	position int64         // checkpoint as last committed
-	changed  chan struct{} // closed (and replaced) at each commit
+	position int64         // checkpoint as last seen committed
+	changed  chan struct{} // closed (and replaced) at each advance
 
+	stop      func() // ends background work (PostgreSQL's checkpoint follower)
 	closeOnce sync.Once
 	closeErr  error
+	closers   []func() error // after the statements, in order
 }
 
-// Open opens (creating it and its directory if needed) the read model at
-// path.
+// Open opens (creating it and its directory if needed) the SQLite read
+// model at path.
 func Open(ctx context.Context, path string) (*ReadModel, error) {
 	if path == "" {
 		return nil, errors.New("projections: empty path")
@@ -61,28 +66,36 @@ func Open(ctx context.Context, path string) (*ReadModel, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, write); err != nil {
-		_ = write.Close()
-		return nil, err
-	}
-	rm := &ReadModel{write: write, changed: make(chan struct{}), sink: sink{db: write, seed: maphash.MakeSeed()}}
-	if err := rm.prepareSink(ctx); err != nil {
-		_ = write.Close()
-		return nil, err
-	}
 	read, err := openDB(path, "&_pragma=query_only(1)")
 	if err != nil {
-		_ = rm.sink.stmts.close()
 		_ = write.Close()
 		return nil, err
 	}
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
-	rm.read = read
-	if rm.position, err = readCheckpoint(ctx, write); err != nil {
+	return open(ctx, sqliteDialect, write, read, []func() error{read.Close, write.Close})
+}
+
+// open migrates the schema and prepares the read model over its
+// connections; closers release them (called on failure too).
+func open(ctx context.Context, d *dialect, write, read *sql.DB, closers []func() error) (*ReadModel, error) {
+	rm := &ReadModel{d: d, write: db{write, d}, read: db{read, d}, changed: make(chan struct{}),
+		sink: sink{db: db{write, d}, seed: maphash.MakeSeed()}, closers: closers, stop: func() {}}
+	fail := func(err error) (*ReadModel, error) {
 		_ = rm.Close()
 		return nil, err
 	}
+	if err := migrate(ctx, rm.write); err != nil {
+		return fail(err)
+	}
+	if err := rm.prepareSink(ctx); err != nil {
+		return fail(err)
+	}
+	pos, err := readCheckpoint(ctx, rm.write)
+	if err != nil {
+		return fail(err)
+	}
+	rm.position = pos
 	return rm, nil
 }
 
@@ -90,23 +103,30 @@ func openDB(path, extra string) (*sql.DB, error) {
 	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) +
 		fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeoutMS) +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" + extra
-	db, err := sql.Open("sqlite", dsn)
+	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
 	}
-	return db, nil
+	return sqldb, nil
 }
 
 // Close releases the connections. Stop the projector first.
 func (rm *ReadModel) Close() error {
 	rm.closeOnce.Do(func() {
-		rm.closeErr = errors.Join(rm.sink.stmts.close(), rm.read.Close(), rm.write.Close())
+		rm.stop()
+		errs := []error{rm.sink.stmts.close()}
+		for _, c := range rm.closers {
+			errs = append(errs, c())
+		}
+		rm.closeErr = errors.Join(errs...)
 	})
 	return rm.closeErr
 }
 
 // Checkpoint is the global position of the last event the read model
-// reflects.
+// reflects, as this process last saw it committed (on PostgreSQL another
+// process's projector may have committed further: the follower catches up
+// within PostgresConfig.PollInterval, at once when notified).
 func (rm *ReadModel) Checkpoint(ctx context.Context) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -180,14 +200,15 @@ func (rm *ReadModel) generations() generations {
 
 // beginWrite starts a write transaction of the current generations, or
 // returns errGenerationChanged when a replay switched them since the
-// statements were prepared (the write lock, taken by BEGIN IMMEDIATE, keeps
-// them from switching until this transaction ends).
+// statements were prepared (the write lock, taken by BEGIN IMMEDIATE on
+// SQLite, FOR UPDATE on PostgreSQL, keeps them from switching until this
+// transaction ends).
 func (rm *ReadModel) beginWrite(ctx context.Context) (*writeTx, error) {
 	w, err := rm.sink.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	gens, err := readGenerations(ctx, w.tx)
+	gens, err := lockGenerations(ctx, w.tx)
 	if err != nil {
 		w.rollback()
 		return nil, err
@@ -200,23 +221,41 @@ func (rm *ReadModel) beginWrite(ctx context.Context) (*writeTx, error) {
 }
 
 // switchGeneration follows a replay's switch: statements for the new
-// tables, and the checkpoint as the replay left it.
-func (rm *ReadModel) switchGeneration(ctx context.Context) error {
+// tables, and the checkpoint as the replay left it (returned).
+func (rm *ReadModel) switchGeneration(ctx context.Context) (int64, error) {
 	if err := rm.prepareSink(ctx); err != nil {
-		return err
+		return 0, err
 	}
 	pos, err := readCheckpoint(ctx, rm.write)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	rm.advance(pos)
-	return nil
+	return pos, nil
+}
+
+// storedCheckpoint reads the committed checkpoint (which another process's
+// projector may have moved) and advances to it.
+func (rm *ReadModel) storedCheckpoint(ctx context.Context) (int64, error) {
+	pos, err := readCheckpoint(ctx, rm.read)
+	if err != nil {
+		return 0, err
+	}
+	rm.advance(pos)
+	return pos, nil
 }
 
 func readCheckpoint(ctx context.Context, db execer) (int64, error) {
+	return queryCheckpoint(ctx, db, "")
+}
+
+func queryCheckpoint(ctx context.Context, db execer, lock string) (int64, error) {
 	var pos int64
-	if err := db.QueryRowContext(ctx,
-		`SELECT COALESCE((SELECT position FROM checkpoint WHERE name = ?), 0)`, checkpointName).Scan(&pos); err != nil {
+	err := db.QueryRowContext(ctx, `SELECT position FROM checkpoint WHERE name = ?`+lock, checkpointName).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
 		return 0, fmt.Errorf("projections: read checkpoint: %w", err)
 	}
 	return pos, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"strconv"
 )
 
 // targets names the physical table each table's rows go to; "" = the
@@ -31,9 +32,9 @@ type writeStmts struct {
 	checkpoint  *sql.Stmt // nil: the sink writes no checkpoint
 }
 
-func (w *writeStmts) prepare(ctx context.Context, db *sql.DB, to targets, checkpoint bool) error {
+func (w *writeStmts) prepare(ctx context.Context, c db, to targets, checkpoint bool) error {
 	prep := func(dst **sql.Stmt, q string) error {
-		s, err := db.PrepareContext(ctx, q)
+		s, err := c.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("projections: prepare %q: %w", firstLine(q), err)
 		}
@@ -113,10 +114,11 @@ func (w *writeStmts) close() error {
 	return errors.Join(errs...)
 }
 
-// sink is where a projector writes rows: one connection (SQLite has one
-// writer) and the statements of the tables it writes.
+// sink is where a projector writes rows: one connection on SQLite (it has
+// one writer), the pool on PostgreSQL, and the statements of the tables it
+// writes.
 type sink struct {
-	db    *sql.DB
+	db    db
 	stmts writeStmts
 	// seed keys the row sums of the graphs written through this sink.
 	seed maphash.Seed
@@ -125,17 +127,17 @@ type sink struct {
 // writeTx is one write transaction of a sink.
 type writeTx struct {
 	ctx   context.Context
-	tx    *sql.Tx
+	tx    tx
 	stmts *writeStmts
 	seed  maphash.Seed
 }
 
 func (s *sink) begin(ctx context.Context) (*writeTx, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	t, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("projections: begin: %w", err)
 	}
-	return &writeTx{ctx: ctx, tx: tx, stmts: &s.stmts, seed: s.seed}, nil
+	return &writeTx{ctx: ctx, tx: t, stmts: &s.stmts, seed: s.seed}, nil
 }
 
 func (w *writeTx) exec(s *sql.Stmt, args ...any) error {
@@ -197,12 +199,31 @@ func (w *writeTx) writeGraph(lbID string, prev map[rowKey]uint64, next map[rowKe
 	return sums, nil
 }
 
+// lockCheckpoint reads the committed checkpoint and keeps any other writer
+// from moving it until this transaction ends.
+func (w *writeTx) lockCheckpoint() (int64, error) {
+	return queryCheckpoint(w.ctx, w.tx, w.tx.d.lockRows)
+}
+
 func (w *writeTx) setCheckpoint(position int64) error {
 	if w.stmts.checkpoint == nil {
 		return errors.New("projections: this writer keeps no checkpoint")
 	}
 	if err := w.exec(w.stmts.checkpoint, checkpointName, position); err != nil {
 		return fmt.Errorf("projections: write checkpoint: %w", err)
+	}
+	return notifyCheckpoint(w.ctx, w.tx, position)
+}
+
+// notifyCheckpoint tells the other processes of a PostgreSQL read model
+// that the checkpoint moved (delivered when the transaction commits, not
+// before); nothing on SQLite, whose read model is its process's own.
+func notifyCheckpoint(ctx context.Context, t tx, position int64) error {
+	if !t.d.numbered {
+		return nil
+	}
+	if _, err := t.ExecContext(ctx, `SELECT pg_notify(?, ?)`, t.d.channel(), strconv.FormatInt(position, 10)); err != nil {
+		return fmt.Errorf("projections: notify checkpoint: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,262 @@
+package projections
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// onPostgres is the test that runs the read model's tests again on
+// PostgreSQL: openTest opens a PostgreSQL read model under it.
+const onPostgres = "TestOnPostgres"
+
+// TestOnPostgres runs the list, get, stats, projector and amphorae tests
+// against a PostgreSQL read model (each in a schema of its own): one
+// behaviour, two engines.
+func TestOnPostgres(t *testing.T) {
+	requirePostgres(t)
+	for name, test := range map[string]func(*testing.T){
+		"ListFilters": TestListFilters, "ListInvalidQueries": TestListInvalidQueries, "ListSort": TestListSort,
+		"ListPagination": TestListPagination, "PageReverseWithoutMarker": TestPageReverseWithoutMarkerIsTheFirstPage,
+		"ListRawMatchesTyped": TestListRawMatchesTyped, "GetAndChildren": TestGetAndChildren,
+		"GraphRewriteDropsVanishedRows": TestGraphRewriteDropsVanishedRows, "PendingLoadBalancers": TestPendingLoadBalancers,
+		"Stats": TestStats, "WaitFor": TestWaitFor, "AddListenerStats": TestAddListenerStats,
+		"ProjectorAmphoraeLifecycle": TestProjectorAmphoraeLifecycle, "ListAmphorae": TestListAmphorae,
+		"ProjectorLifecycle": TestProjectorLifecycle, "ProjectorSkipsRedelivery": TestProjectorSkipsRedelivery,
+		"ProjectorCacheMiss": TestProjectorCacheMiss, "ProjectorBatchesCatchUp": TestProjectorBatchesCatchUp,
+		"ProjectorIgnoresOtherStreams": TestProjectorIgnoresOtherStreams, "ProjectorStopsOnBadEvent": TestProjectorStopsOnBadEvent,
+	} {
+		t.Run(name, test)
+	}
+}
+
+const defaultTestDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+func testDSN() string {
+	if dsn := os.Getenv("OCTAVIA_ES_TEST_POSTGRES"); dsn != "" {
+		return dsn
+	}
+	return defaultTestDSN
+}
+
+// requirePostgres skips without a reachable server, except under CI
+// (CI=true), where PostgreSQL must be there.
+func requirePostgres(t testing.TB) string {
+	t.Helper()
+	dsn := testDSN()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL unreachable (CI=true, so not skipping): %v", err)
+		}
+		t.Skipf("no PostgreSQL at %s (set OCTAVIA_ES_TEST_POSTGRES): %v", dsn, err)
+	}
+	_ = conn.Close(ctx)
+	return dsn
+}
+
+// newTestSchema names a schema for this test only, dropped at cleanup
+// (registered first, so it runs after the read models are closed).
+func newTestSchema(t testing.TB) string {
+	t.Helper()
+	dsn := requirePostgres(t)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "rm_test_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer func() { _ = conn.Close(ctx) }()
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+func openPostgresTest(t testing.TB, schema string) *ReadModel {
+	t.Helper()
+	rm, err := OpenPostgres(context.Background(), PostgresConfig{DSN: testDSN(), Schema: schema, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rm.Close() })
+	return rm
+}
+
+// dumpReadModel reads every row of every projected view and the
+// checkpoint, engine-neutral: table -> rows as "column=value" lists in
+// primary key order.
+func dumpReadModel(t *testing.T, rm *ReadModel) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, view := range append(projectedViews(), "checkpoint") {
+		rows, err := rm.read.QueryContext(context.Background(), `SELECT * FROM `+view+` ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			parts := make([]string, len(cols))
+			for i, v := range vals {
+				switch v := v.(type) {
+				case nil:
+					parts[i] = cols[i] + "=NULL"
+				case []byte:
+					parts[i] = fmt.Sprintf("%s=%q", cols[i], v)
+				case string:
+					parts[i] = fmt.Sprintf("%s=%q", cols[i], v)
+				default:
+					parts[i] = fmt.Sprintf("%s=%v", cols[i], v)
+				}
+			}
+			out[view] = append(out[view], strings.Join(parts, " "))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return out
+}
+
+// pgEnv: a random workload of the real aggregate on a SQLite event store,
+// projected by a SQLite read model (the reference) and by PostgreSQL ones.
+type pgEnv struct {
+	*liveEnv
+	schema string
+}
+
+func newPGEnv(t *testing.T) *pgEnv {
+	t.Helper()
+	schema := newTestSchema(t)
+	return &pgEnv{liveEnv: newLiveEnv(t), schema: schema}
+}
+
+// TestPostgresMatchesSQLite: the PostgreSQL read model holds, row for row
+// and column for column, what the SQLite one holds after the same random
+// workload; a replay in place while its projector runs changes nothing.
+func TestPostgresMatchesSQLite(t *testing.T) {
+	ctx := context.Background()
+	e := newPGEnv(t)
+	pg := openPostgresTest(t, e.schema)
+	startProjector(t, pg, e.store, nil)
+	e.workload(t, 11, 40, 600)
+	head := e.settle(t)
+	waitFor(t, pg, head)
+	want := dumpReadModel(t, e.rm)
+	assertSameRows(t, "PostgreSQL vs SQLite", dumpReadModel(t, pg), want)
+
+	res, err := ReplayPostgres(ctx, PostgresConfig{DSN: testDSN(), Schema: e.schema}, e.store, e.reg, ReplayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Generations[ProjectionLoadBalancers] != 2 {
+		t.Errorf("generations after replay: %v", res.Generations)
+	}
+	e.workload(t, 12, 10, 200) // the projector follows the switch
+	head = e.settle(t)
+	waitFor(t, pg, head)
+	assertSameRows(t, "PostgreSQL after replay vs SQLite", dumpReadModel(t, pg), dumpReadModel(t, e.rm))
+}
+
+// TestPostgresProjectorsFenced: three processes' read models on one schema,
+// two of them projecting at once while commands write: every row is what
+// one projector alone would write (the SQLite reference), and the third,
+// which never projects, sees the checkpoint move (read-your-writes).
+func TestPostgresProjectorsFenced(t *testing.T) {
+	e := newPGEnv(t)
+	a, b, reader := openPostgresTest(t, e.schema), openPostgresTest(t, e.schema), openPostgresTest(t, e.schema)
+	pa := startProjector(t, a, e.store, nil)
+	pb := startProjector(t, b, e.store, nil)
+	// Unfenced, the projector that lags would commit its older checkpoint
+	// over the other's: the stored checkpoint must never go back.
+	stop := make(chan struct{})
+	var watch sync.WaitGroup
+	watch.Go(func() {
+		var last int64
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			pos, err := readCheckpoint(context.Background(), reader.read)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if pos < last {
+				t.Errorf("stored checkpoint went back from %d to %d", last, pos)
+				return
+			}
+			last = pos
+		}
+	})
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			if err := e.run(uint64(20+i), 15, 200); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	watch.Wait()
+	head := e.settle(t)
+	waitFor(t, a, head)
+	waitFor(t, b, head)
+	waitFor(t, reader, head)
+	t.Logf("commits: a=%d b=%d", pa.p.commits.Load(), pb.p.commits.Load())
+	assertSameRows(t, "two projectors vs one", dumpReadModel(t, reader), dumpReadModel(t, e.rm))
+}
+
+// TestPostgresReopenKeepsCheckpoint: a second OpenPostgres of a migrated
+// schema (another process starting) keeps rows and checkpoint.
+func TestPostgresReopenKeepsCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	schema := newTestSchema(t)
+	rm := openPostgresTest(t, schema)
+	writeStates(t, rm, 42, lbState(1, "p1", time.Now()))
+	again := openPostgresTest(t, schema)
+	if pos, _ := again.Checkpoint(ctx); pos != 42 {
+		t.Errorf("checkpoint after reopen: %d, want 42", pos)
+	}
+	if _, err := again.GetLoadBalancer(ctx, lbIDOf(1)); err != nil {
+		t.Errorf("row after reopen: %v", err)
+	}
+}
+
+// TestPostgresSchemaName refuses schema names that would not make a
+// notification channel.
+func TestPostgresSchemaName(t *testing.T) {
+	for _, s := range []string{"Bad", "x-y", strings.Repeat("a", 42), "1abc"} {
+		if _, err := OpenPostgres(context.Background(), PostgresConfig{DSN: testDSN(), Schema: s}); err == nil {
+			t.Errorf("schema %q accepted", s)
+		}
+	}
+}
