@@ -5,9 +5,11 @@
 // the amphora's HAProxy binds the VIP address directly, and members on
 // 127.0.0.0/8 are reachable as they are.
 //
-// Allocation state is in memory, as the noop driver's: at start-up the VIPs
-// the events hold (VipAllocated without a later VipReleased) must be handed
-// back with Reserve before new allocations are served. Port ids are derived
+// Allocations are held in Config.Ledger, as the noop driver's: the default
+// one is in memory, so at start-up the VIPs the events hold (VipAllocated
+// without a later VipReleased) must be handed back with Reserve before new
+// allocations are served; a shared one (adapters/network/pgledger) needs
+// none of that and lets several processes allocate. Port ids are derived
 // from the load balancer id, so they survive a restart.
 package local
 
@@ -61,7 +63,7 @@ func New(cfg Config, log *slog.Logger) (*Driver, error) {
 		}
 		seen = append(seen, p)
 		return nil
-	})
+	}, cfg.Ledger)
 	if err != nil {
 		return nil, fmt.Errorf("local network: %w", err)
 	}
@@ -73,7 +75,7 @@ func (d *Driver) AllocateVIP(ctx context.Context, req network.VIPRequest) (netwo
 	if err := ctx.Err(); err != nil {
 		return network.VIP{}, fmt.Errorf("local network: allocate VIP: %w", err)
 	}
-	vip, err := d.alloc.Allocate(req)
+	vip, err := d.alloc.Allocate(ctx, req)
 	if err != nil {
 		return network.VIP{}, fmt.Errorf("local network: %w", err)
 	}
@@ -84,8 +86,8 @@ func (d *Driver) AllocateVIP(ctx context.Context, req network.VIPRequest) (netwo
 // Reserve re-populates the allocation state after a restart with a VIP the
 // events say is held by loadBalancerID. Reserving the same VIP again is not
 // an error; an address held by another load balancer is ErrAddressInUse.
-func (d *Driver) Reserve(loadBalancerID string, vip network.VIP) error {
-	if err := d.alloc.Reserve(loadBalancerID, vip); err != nil {
+func (d *Driver) Reserve(ctx context.Context, loadBalancerID string, vip network.VIP) error {
+	if err := d.alloc.Reserve(ctx, loadBalancerID, vip); err != nil {
 		return fmt.Errorf("local network: %w", err)
 	}
 	return nil
@@ -96,7 +98,11 @@ func (d *Driver) ReleaseVIP(ctx context.Context, loadBalancerID, portID string) 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("local network: release VIP: %w", err)
 	}
-	if vip, ok := d.alloc.Release(loadBalancerID, portID); ok {
+	vip, ok, err := d.alloc.Release(ctx, loadBalancerID, portID)
+	if err != nil {
+		return fmt.Errorf("local network: release VIP: %w", err)
+	}
+	if ok {
 		d.log.DebugContext(ctx, "VIP released", "loadbalancer_id", loadBalancerID, "address", vip.Address)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/octavia-es/octavia-es/adapters/network"
+	"github.com/octavia-es/octavia-es/adapters/network/internal/vipalloc"
 	"github.com/octavia-es/octavia-es/adapters/network/networktest"
 )
 
@@ -24,6 +25,15 @@ func newDriver(t *testing.T, cfg Config) *Driver {
 
 func TestConformance(t *testing.T) {
 	networktest.Run(t, func(t *testing.T) network.Driver { return newDriver(t, Config{}) })
+}
+
+// TestSharedLedger: two drivers over one in-memory ledger (goroutines of
+// one process; pgledger runs the same suite across pools).
+func TestSharedLedger(t *testing.T) {
+	networktest.RunShared(t, func(t *testing.T) (network.Driver, network.Driver) {
+		ledger := vipalloc.NewMemoryLedger()
+		return newDriver(t, Config{Ledger: ledger}), newDriver(t, Config{Ledger: ledger})
+	})
 }
 
 func TestSubnetValidation(t *testing.T) {
@@ -157,14 +167,14 @@ func TestReserveAfterRestart(t *testing.T) {
 	}
 	after := newDriver(t, Config{}) // a restarted process
 	for i := range 2 {
-		if err := after.Reserve("lb-1", held); err != nil {
+		if err := after.Reserve(ctx, "lb-1", held); err != nil {
 			t.Fatalf("Reserve #%d: %v", i+1, err)
 		}
 	}
-	if err := after.Reserve("lb-2", held); !errors.Is(err, network.ErrAddressInUse) {
+	if err := after.Reserve(ctx, "lb-2", held); !errors.Is(err, network.ErrAddressInUse) {
 		t.Fatalf("Reserve by another LB: err = %v, want ErrAddressInUse", err)
 	}
-	if err := after.Reserve("lb-3", network.VIP{Address: "127.100.0.9", SubnetID: "unknown"}); !errors.Is(err, network.ErrSubnetNotFound) {
+	if err := after.Reserve(ctx, "lb-3", network.VIP{Address: "127.100.0.9", SubnetID: "unknown"}); !errors.Is(err, network.ErrSubnetNotFound) {
 		t.Fatalf("Reserve on an unknown subnet: err = %v, want ErrSubnetNotFound", err)
 	}
 	other, err := after.AllocateVIP(ctx, network.VIPRequest{LoadBalancerID: "lb-2"})

@@ -22,6 +22,9 @@ type Config struct {
 	Subnets []network.Subnet `yaml:"subnets"`
 	// Faults: per-call delay and injected failures (tests, e2e).
 	Faults noopkit.Config `yaml:",inline"`
+	// Ledger holds the allocations; nil means one in this process's memory
+	// (adapters/network/pgledger is one that processes share).
+	Ledger vipalloc.Ledger `yaml:"-"`
 }
 
 // DefaultConfig is the embedded default: one loopback subnet.

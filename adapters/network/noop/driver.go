@@ -2,11 +2,14 @@
 // from configuration and VIP addresses are really allocated from their CIDR,
 // so two load balancers never share an address. Nothing is plugged anywhere.
 //
-// Allocation state is in memory and lost on restart. The VIPs recorded by
-// events (VipAllocated without a later VipReleased) must be handed back with
-// Reserve before new allocations are served, or a restarted process could
-// give a held address to another load balancer. Port ids are derived from the
-// load balancer id, so a VIP allocated again after a restart keeps its port.
+// Allocations are held in Config.Ledger. The default one is in memory and
+// lost on restart: the VIPs recorded by events (VipAllocated without a later
+// VipReleased) must then be handed back with Reserve before new allocations
+// are served, or a restarted process could give a held address to another
+// load balancer. A shared ledger (adapters/network/pgledger) outlives the
+// process and is shared by every process allocating VIPs. Port ids are
+// derived from the load balancer id, so a VIP allocated again after a
+// restart keeps its port.
 package noop
 
 import (
@@ -44,7 +47,7 @@ func New(cfg Config) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	alloc, err := vipalloc.New(cfg.Subnets, nil)
+	alloc, err := vipalloc.New(cfg.Subnets, nil, cfg.Ledger)
 	if err != nil {
 		return nil, fmt.Errorf("noop network: %w", err)
 	}
@@ -57,7 +60,7 @@ func (d *Driver) AllocateVIP(ctx context.Context, req network.VIPRequest) (netwo
 		req.LoadBalancerID, req.SubnetID, req.NetworkID, req.Address, req.PortID)); err != nil {
 		return network.VIP{}, err
 	}
-	vip, err := d.alloc.Allocate(req)
+	vip, err := d.alloc.Allocate(ctx, req)
 	if err != nil {
 		return network.VIP{}, fmt.Errorf("noop network: %w", err)
 	}
@@ -67,8 +70,11 @@ func (d *Driver) AllocateVIP(ctx context.Context, req network.VIPRequest) (netwo
 // Reserve re-populates the allocation state after a restart with a VIP the
 // events say is held by loadBalancerID. Reserving the same VIP again is not
 // an error; an address held by another load balancer is ErrAddressInUse.
-func (d *Driver) Reserve(loadBalancerID string, vip network.VIP) error {
-	return d.alloc.Reserve(loadBalancerID, vip)
+func (d *Driver) Reserve(ctx context.Context, loadBalancerID string, vip network.VIP) error {
+	if err := d.alloc.Reserve(ctx, loadBalancerID, vip); err != nil {
+		return fmt.Errorf("noop network: %w", err)
+	}
+	return nil
 }
 
 // ReleaseVIP implements network.Driver.
@@ -76,7 +82,9 @@ func (d *Driver) ReleaseVIP(ctx context.Context, loadBalancerID, portID string) 
 	if err := d.rec.Do(ctx, "release_vip", fmt.Sprintf("lb=%s port=%s", loadBalancerID, portID)); err != nil {
 		return err
 	}
-	d.alloc.Release(loadBalancerID, portID)
+	if _, _, err := d.alloc.Release(ctx, loadBalancerID, portID); err != nil {
+		return fmt.Errorf("noop network: release VIP: %w", err)
+	}
 	return nil
 }
 

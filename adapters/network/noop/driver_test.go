@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/octavia-es/octavia-es/adapters/network"
+	"github.com/octavia-es/octavia-es/adapters/network/internal/vipalloc"
 	"github.com/octavia-es/octavia-es/adapters/network/networktest"
 	"github.com/octavia-es/octavia-es/adapters/noopkit"
 )
@@ -17,6 +18,23 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return d
+	})
+}
+
+// TestSharedLedger: two drivers over one in-memory ledger (goroutines of
+// one process; pgledger runs the same suite across pools).
+func TestSharedLedger(t *testing.T) {
+	networktest.RunShared(t, func(t *testing.T) (network.Driver, network.Driver) {
+		ledger := vipalloc.NewMemoryLedger()
+		var pair [2]network.Driver
+		for i := range pair {
+			d, err := New(Config{Ledger: ledger})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pair[i] = d
+		}
+		return pair[0], pair[1]
 	})
 }
 
@@ -99,13 +117,13 @@ func TestReserveAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := New(DefaultConfig()) // a restarted process
-	if err := after.Reserve("lb-1", held); err != nil {
+	if err := after.Reserve(ctx, "lb-1", held); err != nil {
 		t.Fatalf("Reserve: %v", err)
 	}
-	if err := after.Reserve("lb-1", held); err != nil {
+	if err := after.Reserve(ctx, "lb-1", held); err != nil {
 		t.Fatalf("Reserve again: %v", err)
 	}
-	if err := after.Reserve("lb-2", held); !errors.Is(err, network.ErrAddressInUse) {
+	if err := after.Reserve(ctx, "lb-2", held); !errors.Is(err, network.ErrAddressInUse) {
 		t.Fatalf("Reserve by another LB: err = %v, want ErrAddressInUse", err)
 	}
 	other, err := after.AllocateVIP(ctx, network.VIPRequest{LoadBalancerID: "lb-2", SubnetID: DefaultSubnetID})

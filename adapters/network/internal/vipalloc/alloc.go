@@ -1,12 +1,20 @@
 // Package vipalloc is the VIP bookkeeping the noop and local network drivers
 // share: subnets parsed from configuration, addresses allocated from their
-// CIDR (or the one asked for, validated), held per load balancer, released,
-// and re-populated after a restart with Reserve. Port ids are a function of
-// the load balancer id, so a VIP allocated again after a restart keeps its
-// port. State is in memory; the drivers add I/O, faults and plumbing.
+// CIDR (or the one asked for, validated), held per load balancer in a
+// Ledger, released, and re-populated after a restart with Reserve. Port ids
+// are a function of the load balancer id, so a VIP allocated again after a
+// restart keeps its port.
+//
+// The Ledger is the seam between one process and many: MemoryLedger (the
+// default) holds allocations in this process only, so the drivers' callers
+// re-populate it at start-up; a shared one (adapters/network/pgledger) is a
+// table every process claims addresses in atomically, as Neutron's IPAM
+// database is for Octavia's API processes.
 package vipalloc
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -25,35 +33,38 @@ func PortID(loadBalancerID string) string {
 	return uuid.NewSHA1(portNamespace, []byte(loadBalancerID)).String()
 }
 
+// claimBatch: candidate addresses offered to the ledger per Claim. A shared
+// ledger answers one batch in one round trip, so a subnet whose first
+// thousands of addresses are held (a restarted process starts its scan at
+// the beginning) costs a few round trips, not thousands.
+const claimBatch = 256
+
 type subnet struct {
 	network.Subnet
 	prefix  netip.Prefix
 	gateway netip.Addr // zero: none
-	cursor  netip.Addr // where the next scan for a free address starts
+	cursor  netip.Addr // where the next scan for a free address starts (guarded by Allocator.mu)
 }
 
-// Allocator holds the subnets and the VIPs allocated on them. Safe for
-// concurrent use.
+// Allocator holds the subnets and allocates VIPs on them, holding them in
+// its Ledger. Safe for concurrent use.
 type Allocator struct {
 	subnets []*subnet
 	byID    map[string]*subnet
+	ledger  Ledger
 
-	mu    sync.Mutex
-	byLB  map[string]network.VIP           // load balancer id -> its VIP
-	used  map[string]map[netip.Addr]string // subnet id -> address -> load balancer id
-	ports map[string]string                // port id -> load balancer id
+	mu sync.Mutex // the subnets' cursors
 }
 
 // New returns an allocator serving subnets, validated and normalised (CIDR
-// masked, ip_version derived from it). check, when not nil, may refuse a
-// parsed subnet (a driver's own constraint, such as loopback only).
-func New(subnets []network.Subnet, check func(network.Subnet, netip.Prefix) error) (*Allocator, error) {
-	a := &Allocator{
-		byID:  map[string]*subnet{},
-		byLB:  map[string]network.VIP{},
-		used:  map[string]map[netip.Addr]string{},
-		ports: map[string]string{},
+// masked, ip_version derived from it), holding allocations in ledger (a new
+// MemoryLedger when nil). check, when not nil, may refuse a parsed subnet
+// (a driver's own constraint, such as loopback only).
+func New(subnets []network.Subnet, check func(network.Subnet, netip.Prefix) error, ledger Ledger) (*Allocator, error) {
+	if ledger == nil {
+		ledger = NewMemoryLedger()
 	}
+	a := &Allocator{byID: map[string]*subnet{}, ledger: ledger}
 	for i, s := range subnets {
 		sn, err := parseSubnet(s)
 		if err == nil && check != nil {
@@ -67,7 +78,6 @@ func New(subnets []network.Subnet, check func(network.Subnet, netip.Prefix) erro
 		}
 		a.subnets = append(a.subnets, sn)
 		a.byID[sn.ID] = sn
-		a.used[sn.ID] = map[netip.Addr]string{}
 	}
 	return a, nil
 }
@@ -107,14 +117,15 @@ func parseSubnet(s network.Subnet) (*subnet, error) {
 }
 
 // Allocate reserves a VIP for req.LoadBalancerID, or returns the one it
-// already holds (network.Driver.AllocateVIP's contract, without the I/O).
-func (a *Allocator) Allocate(req network.VIPRequest) (network.VIP, error) {
+// already holds (network.Driver.AllocateVIP's contract, without the
+// driver's own I/O).
+func (a *Allocator) Allocate(ctx context.Context, req network.VIPRequest) (network.VIP, error) {
 	if req.LoadBalancerID == "" {
 		return network.VIP{}, fmt.Errorf("allocate VIP: missing load balancer id")
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if vip, ok := a.byLB[req.LoadBalancerID]; ok {
+	if vip, ok, err := a.ledger.Held(ctx, req.LoadBalancerID); err != nil {
+		return network.VIP{}, err
+	} else if ok {
 		return vip, nil
 	}
 	sn, err := a.pickSubnet(req)
@@ -125,28 +136,27 @@ func (a *Allocator) Allocate(req network.VIPRequest) (network.VIP, error) {
 	if portID == "" {
 		portID = PortID(req.LoadBalancerID)
 	}
-	if owner, ok := a.ports[portID]; ok && owner != req.LoadBalancerID {
-		return network.VIP{}, fmt.Errorf("port %s: %w", portID, network.ErrAddressInUse)
+	vip := network.VIP{PortID: portID, SubnetID: sn.ID, NetworkID: sn.NetworkID}
+	if req.Address == "" {
+		return a.free(ctx, sn, req.LoadBalancerID, vip)
 	}
-	var addr netip.Addr
-	if req.Address != "" {
-		if addr, err = a.requested(sn, req.Address, req.LoadBalancerID); err != nil {
-			return network.VIP{}, err
-		}
-	} else if addr, err = a.free(sn); err != nil {
-		return network.VIP{}, err
+	addr, err := netip.ParseAddr(req.Address)
+	if err != nil || !sn.usable(addr) {
+		return network.VIP{}, fmt.Errorf("%q on %s: %w", req.Address, sn.CIDR, network.ErrInvalidAddress)
 	}
-	vip := network.VIP{Address: addr.String(), PortID: portID, SubnetID: sn.ID, NetworkID: sn.NetworkID}
-	a.hold(req.LoadBalancerID, sn, addr, vip)
-	return vip, nil
+	got, err := a.ledger.Claim(ctx, req.LoadBalancerID, vip, []netip.Addr{addr})
+	if errors.Is(err, ErrTaken) {
+		return network.VIP{}, fmt.Errorf("%s: %w", addr, network.ErrAddressInUse)
+	}
+	return got, err
 }
 
 // Reserve re-populates the allocation state after a restart with a VIP the
 // events say is held by loadBalancerID. Reserving the same VIP again is not
-// an error; an address held by another load balancer is ErrAddressInUse.
-func (a *Allocator) Reserve(loadBalancerID string, vip network.VIP) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// an error; an address or port held by another load balancer is
+// ErrAddressInUse. A hold is never replaced: on a shared ledger another
+// process may have allocated since the events were read.
+func (a *Allocator) Reserve(ctx context.Context, loadBalancerID string, vip network.VIP) error {
 	sn, ok := a.byID[vip.SubnetID]
 	if !ok {
 		return fmt.Errorf("reserve %s: %w", vip.SubnetID, network.ErrSubnetNotFound)
@@ -155,30 +165,26 @@ func (a *Allocator) Reserve(loadBalancerID string, vip network.VIP) error {
 	if err != nil || !sn.prefix.Contains(addr) {
 		return fmt.Errorf("reserve %q on %s: %w", vip.Address, sn.CIDR, network.ErrInvalidAddress)
 	}
-	if owner, ok := a.used[sn.ID][addr]; ok && owner != loadBalancerID {
-		return fmt.Errorf("reserve %s: %w", addr, network.ErrAddressInUse)
-	}
-	if held, ok := a.byLB[loadBalancerID]; ok {
-		a.unhold(loadBalancerID, held)
-	}
+	vip.Address = addr.String()
 	if vip.NetworkID == "" {
 		vip.NetworkID = sn.NetworkID
 	}
-	a.hold(loadBalancerID, sn, addr, vip)
+	got, err := a.ledger.Claim(ctx, loadBalancerID, vip, []netip.Addr{addr})
+	switch {
+	case errors.Is(err, ErrTaken):
+		return fmt.Errorf("reserve %s: %w", addr, network.ErrAddressInUse)
+	case err != nil:
+		return fmt.Errorf("reserve %s: %w", addr, err)
+	case got.Address != vip.Address || got.SubnetID != vip.SubnetID || got.PortID != vip.PortID:
+		return fmt.Errorf("reserve %s for load balancer %s: it holds %s (port %s) already", addr, loadBalancerID, got.Address, got.PortID)
+	}
 	return nil
 }
 
 // Release frees the VIP of loadBalancerID if it is held on portID and
 // returns it; anything else (unknown, already released) is a no-op.
-func (a *Allocator) Release(loadBalancerID, portID string) (network.VIP, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	vip, ok := a.byLB[loadBalancerID]
-	if !ok || vip.PortID != portID {
-		return network.VIP{}, false
-	}
-	a.unhold(loadBalancerID, vip)
-	return vip, true
+func (a *Allocator) Release(ctx context.Context, loadBalancerID, portID string) (network.VIP, bool, error) {
+	return a.ledger.Release(ctx, loadBalancerID, portID)
 }
 
 // Subnet returns a subnet by id, or ErrSubnetNotFound.
@@ -218,36 +224,56 @@ func (a *Allocator) pickSubnet(req network.VIPRequest) (*subnet, error) {
 	return nil, fmt.Errorf("a subnet on network %q: %w", req.NetworkID, network.ErrSubnetNotFound)
 }
 
-func (a *Allocator) requested(sn *subnet, address, lbID string) (netip.Addr, error) {
-	addr, err := netip.ParseAddr(address)
-	if err != nil || !sn.usable(addr) {
-		return netip.Addr{}, fmt.Errorf("%q on %s: %w", address, sn.CIDR, network.ErrInvalidAddress)
+// free scans from the subnet's cursor, wrapping once, for an address no
+// load balancer holds, offering the ledger a batch of candidates at a time.
+// The cursor is this process's hint only: a shared ledger's NOT EXISTS and
+// unique constraints, not the cursor, keep two processes apart.
+func (a *Allocator) free(ctx context.Context, sn *subnet, lbID string, vip network.VIP) (network.VIP, error) {
+	a.mu.Lock()
+	start := sn.cursor
+	a.mu.Unlock()
+	from := start
+	for {
+		batch, last, done := sn.scan(from, start, claimBatch)
+		if len(batch) > 0 {
+			got, err := a.ledger.Claim(ctx, lbID, vip, batch)
+			if err == nil {
+				if addr, perr := netip.ParseAddr(got.Address); perr == nil && sn.prefix.Contains(addr) {
+					a.mu.Lock()
+					sn.cursor = addr
+					a.mu.Unlock()
+				}
+				return got, nil
+			}
+			if !errors.Is(err, ErrTaken) {
+				return network.VIP{}, err
+			}
+		}
+		if done {
+			return network.VIP{}, fmt.Errorf("%s: %w", sn.CIDR, network.ErrNoFreeAddress)
+		}
+		from = last
 	}
-	if owner, ok := a.used[sn.ID][addr]; ok && owner != lbID {
-		return netip.Addr{}, fmt.Errorf("%s: %w", addr, network.ErrAddressInUse)
-	}
-	return addr, nil
 }
 
-// free scans from the subnet's cursor, wrapping once, for an unused address.
-func (a *Allocator) free(sn *subnet) (netip.Addr, error) {
-	start := sn.cursor
-	addr := start
-	for {
+// scan returns up to limit usable addresses after from in scan order (past
+// the subnet's last address it wraps to its first), the last address it
+// looked at, and whether that was stop (the scan has gone round).
+func (sn *subnet) scan(from, stop netip.Addr, limit int) (batch []netip.Addr, last netip.Addr, done bool) {
+	addr := from
+	for len(batch) < limit {
 		addr = addr.Next()
 		if !addr.IsValid() || !sn.prefix.Contains(addr) {
 			addr = sn.prefix.Addr()
 		}
 		if sn.usable(addr) {
-			if _, taken := a.used[sn.ID][addr]; !taken {
-				sn.cursor = addr
-				return addr, nil
-			}
+			batch = append(batch, addr)
 		}
-		if addr == start {
-			return netip.Addr{}, fmt.Errorf("%s: %w", sn.CIDR, network.ErrNoFreeAddress)
+		if addr == stop {
+			return batch, addr, true
 		}
 	}
+	return batch, addr, false
 }
 
 // usable: a host address of the subnet (not its network address, IPv4
@@ -263,18 +289,4 @@ func (sn *subnet) usable(addr netip.Addr) bool {
 		}
 	}
 	return true
-}
-
-func (a *Allocator) hold(lbID string, sn *subnet, addr netip.Addr, vip network.VIP) {
-	a.byLB[lbID] = vip
-	a.used[sn.ID][addr] = lbID
-	a.ports[vip.PortID] = lbID
-}
-
-func (a *Allocator) unhold(lbID string, vip network.VIP) {
-	delete(a.byLB, lbID)
-	delete(a.ports, vip.PortID)
-	if addr, err := netip.ParseAddr(vip.Address); err == nil {
-		delete(a.used[vip.SubnetID], addr)
-	}
 }
