@@ -21,6 +21,11 @@
 // until the handler acks, nacks or MaxHandlingTime passes. Publishes carry
 // the message UUID as Nats-Msg-Id, so the server drops a republish within
 // its duplicate window (the forwarder republishes its tail after a crash).
+//
+// Each subscription runs behind a gate (gate.go): watermill-nats alone
+// can panic "send on closed channel" when a subscription ends while a
+// delivery comes in, so it is ended only once that cannot happen, and
+// Close waits for that before closing watermill's subscriber.
 package nats
 
 import (
@@ -228,11 +233,14 @@ type subscriber struct {
 	group   string
 	closing chan struct{}
 
-	mu     sync.Mutex
-	subs   map[string]*wmjs.Subscriber // by topic
-	closed bool
+	mu         sync.Mutex
+	subs       map[string]*wmjs.Subscriber // by topic
+	closed     bool
+	forwarders sync.WaitGroup // one per Subscribe (see gate)
 }
 
+// Subscribe runs a watermill subscription behind a gate (see gate): under
+// a context of its own, ended by forward once it is safe, not by ctx.
 func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	if err := s.t.Declare(ctx, topic, s.group); err != nil {
 		return nil, err
@@ -241,13 +249,25 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if err != nil {
 		return nil, err
 	}
-	out, err := sub.Subscribe(ctx, topic)
+	g := newGate(ctx, s.t.log)
+	inner, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(ctx), gateKey{}, g))
+	in, err := sub.Subscribe(inner, topic)
 	if err != nil {
+		cancel()
+		s.forwarders.Done()
 		return nil, fmt.Errorf("nats: subscribe %s in %s: %w", topic, s.group, err)
 	}
+	out := make(chan *message.Message)
+	go func() {
+		defer s.forwarders.Done()
+		g.forward(in, out, s.closing, cancel)
+	}()
 	return out, nil
 }
 
+// forTopic returns topic's watermill subscriber and counts the caller's
+// forwarder in (Close waits for it): the caller must call
+// s.forwarders.Done when it returns no error.
 func (s *subscriber) forTopic(ctx context.Context, topic string) (*wmjs.Subscriber, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -255,6 +275,7 @@ func (s *subscriber) forTopic(ctx context.Context, topic string) (*wmjs.Subscrib
 		return nil, errors.New("nats: subscriber closed")
 	}
 	if sub := s.subs[topic]; sub != nil {
+		s.forwarders.Add(1)
 		return sub, nil
 	}
 	conn, err := connect(ctx, s.t.cfg.URL, "octavia-es "+s.group)
@@ -267,8 +288,15 @@ func (s *subscriber) forTopic(ctx context.Context, topic string) (*wmjs.Subscrib
 		Logger:         s.t.log,
 		AckWaitTimeout: s.t.cfg.MaxHandlingTime,
 		ResourceInitializer: func(ctx context.Context, js jetstream.JetStream, _ string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
-			c, err := js.Consumer(ctx, stream, name)
-			return c, nil, err
+			g := gateOf(ctx)
+			if g == nil {
+				return nil, nil, errors.New("nats: subscription without a gate")
+			}
+			c, err := js.Consumer(g.outer, stream, name)
+			if err != nil {
+				return nil, nil, err
+			}
+			return gatedConsumer{Consumer: c, g: g}, nil, nil
 		},
 		NakDelay: wmnats.NewStaticDelay(s.t.cfg.RedeliveryDelay),
 		// One message buffered per subscription: a pulled message waits
@@ -281,6 +309,7 @@ func (s *subscriber) forTopic(ctx context.Context, topic string) (*wmjs.Subscrib
 		return nil, fmt.Errorf("nats: subscriber: %w", err)
 	}
 	s.subs[topic] = sub
+	s.forwarders.Add(1)
 	return sub, nil
 }
 
@@ -294,6 +323,9 @@ func (s *subscriber) Close() error {
 	close(s.closing)
 	subs := s.subs
 	s.mu.Unlock()
+	// Each forwarder ends its watermill subscription when it is safe;
+	// closing watermill's subscriber before would bring the panic back.
+	s.forwarders.Wait()
 	var errs []error
 	for _, sub := range subs {
 		if err := sub.Close(); err != nil {
@@ -333,6 +365,9 @@ func (p *progress) Unmarshal(m jetstream.Msg) (*message.Message, error) {
 	if err != nil {
 		p.log.Error("nats: undecodable delivery passed on raw", err, watermill.LogFields{"subject": m.Subject()})
 		msg = message.NewMessage(m.Headers().Get(wmnats.WatermillUUIDHdr), m.Data())
+	}
+	if gm, ok := m.(gatedMsg); ok {
+		gm.g.decoded(msg)
 	}
 	go p.keepAlive(m, msg)
 	return msg, nil
