@@ -2,27 +2,33 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
 // RunWithLease runs the forwarder while this process holds lease, so that
-// one process forwards at a time however many run it. On losing the lease
-// it stops forwarding and competes again; if the forwarder fails it
-// releases the lease (another process may do better), waits RetryDelay
-// and competes again. Each run resumes after the saved checkpoint: a
-// takeover republishes what the previous holder published after its last
-// checkpoint write (at least once). It returns nil when ctx ends, and the
-// lease's error if Acquire fails otherwise (a lease retries what can
-// be retried itself: such an error is permanent, a bad DSN say).
+// one process forwards at a time however many run it (RunLeased). Each run
+// resumes after the saved checkpoint: a takeover republishes what the
+// previous holder published after its last checkpoint write (at least
+// once).
 func (f *Forwarder) RunWithLease(ctx context.Context, lease Lease) error {
-	if lease == nil {
-		return errors.New("bus: forwarder: RunWithLease needs a lease")
-	}
 	retry := f.RetryDelay
 	if retry <= 0 {
 		retry = time.Second
+	}
+	return RunLeased(ctx, lease, "forwarder", retry, f.log, f.Run)
+}
+
+// RunLeased runs run while this process holds lease. On losing the lease
+// it cancels run and competes again; if run fails it releases the lease
+// (another process may do better), waits retry and competes again. It
+// returns nil when ctx ends, and the lease's error if Acquire fails
+// otherwise (a lease retries what can be retried itself: such an error is
+// permanent, a bad DSN say). name labels the logs.
+func RunLeased(ctx context.Context, lease Lease, name string, retry time.Duration, log *slog.Logger, run func(context.Context) error) error {
+	if lease == nil {
+		return fmt.Errorf("bus: %s: RunLeased needs a lease", name)
 	}
 	for {
 		lost, release, err := lease.Acquire(ctx)
@@ -30,9 +36,9 @@ func (f *Forwarder) RunWithLease(ctx context.Context, lease Lease) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("bus: forwarder: lease: %w", err)
+			return fmt.Errorf("bus: %s: lease: %w", name, err)
 		}
-		f.log.Info("forwarder: lease acquired")
+		log.Info(name + ": lease acquired")
 		runCtx, cancel := context.WithCancel(ctx)
 		stopped := make(chan struct{})
 		wasLost := make(chan bool, 1)
@@ -45,7 +51,7 @@ func (f *Forwarder) RunWithLease(ctx context.Context, lease Lease) error {
 				wasLost <- false
 			}
 		}()
-		err = f.Run(runCtx)
+		err = run(runCtx)
 		close(stopped)
 		cancel()
 		release()
@@ -54,9 +60,9 @@ func (f *Forwarder) RunWithLease(ctx context.Context, lease Lease) error {
 		case ctx.Err() != nil:
 			return nil
 		case lostIt:
-			f.log.Warn("forwarder: lease lost; stopped forwarding", "error", err)
+			log.Warn(name+": lease lost; stopped", "error", err)
 		default:
-			f.log.Error("forwarder failed; lease released, retrying", "error", err, "after", retry)
+			log.Error(name+" failed; lease released, retrying", "error", err, "after", retry)
 			if !sleep(ctx, retry) {
 				return nil
 			}
