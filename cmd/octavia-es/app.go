@@ -236,6 +236,9 @@ func (a *app) resumeAndSweep(ctx context.Context) error {
 }
 
 func (a *app) reserveVIPs(ctx context.Context) error {
+	if a.drivers.sharedVIPs { // the shared ledger holds them already
+		return nil
+	}
 	page, err := a.readModel.ListLoadBalancers(ctx, projections.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("list load balancers: %w", err)
@@ -248,7 +251,7 @@ func (a *app) reserveVIPs(ctx context.Context) error {
 		if lb.VipNetworkID != nil {
 			vip.NetworkID = *lb.VipNetworkID
 		}
-		if err := a.network.Reserve(lb.ID, vip); err != nil {
+		if err := a.network.Reserve(ctx, lb.ID, vip); err != nil {
 			a.log.Warn("cannot reserve VIP of load balancer", "loadbalancer_id", lb.ID, "err", err)
 		}
 	}

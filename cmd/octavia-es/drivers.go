@@ -30,20 +30,24 @@ import (
 	"github.com/octavia-es/octavia-es/adapters/noopkit"
 )
 
-// vipNetwork is a network driver whose allocations the worker re-populates
-// from the events at start-up (both the noop and the local driver keep
-// them in memory).
+// vipNetwork is a network driver whose allocations can be re-populated
+// from the events at start-up (the noop and the local driver, whose
+// default ledger is in memory).
 type vipNetwork interface {
 	network.Driver
-	Reserve(loadBalancerID string, vip network.VIP) error
+	Reserve(ctx context.Context, loadBalancerID string, vip network.VIP) error
 }
 
 // drivers are the compute, network and amphora drivers chosen by config,
 // as Octavia's [controller_worker] *_driver options.
 type drivers struct {
 	network vipNetwork
-	compute compute.Driver
-	amphora amphora.Driver
+	// sharedVIPs: the network driver holds VIPs in the PostgreSQL ledger
+	// every process shares (store.driver postgres), which outlives this
+	// process: nothing to re-populate at start-up.
+	sharedVIPs bool
+	compute    compute.Driver
+	amphora    amphora.Driver
 	// heartbeats: the amphorae send heartbeats, so the health manager runs.
 	heartbeats   bool
 	heartbeatKey []byte
@@ -68,11 +72,21 @@ func openDrivers(ctx context.Context, cfg Config, log *slog.Logger) (d drivers, 
 		subnets = append(subnets, network.Subnet{ID: s.ID, Name: s.Name, NetworkID: s.NetworkID, CIDR: s.CIDR, GatewayIP: s.GatewayIP, ProjectID: s.ProjectID})
 	}
 	faults := noopkit.Config{Delay: cfg.Noop.Delay, FailOn: cfg.Noop.Fail}
+	ledger, err := openVIPLedger(ctx, cfg, log.With("component", "network"))
+	if err != nil {
+		return d, err
+	}
+	localCfg := networklocal.Config{Subnets: subnets}
+	noopCfg := networknoop.Config{Subnets: subnets, Faults: faults}
+	if ledger != nil { // else the drivers' own in-memory ledger (not a typed nil)
+		localCfg.Ledger, noopCfg.Ledger = ledger, ledger
+		d.close, d.sharedVIPs = ledger.Close, true
+	}
 	switch cfg.Drivers.Network {
 	case "local":
-		d.network, err = networklocal.New(networklocal.Config{Subnets: subnets}, log.With("component", "network"))
+		d.network, err = networklocal.New(localCfg, log.With("component", "network"))
 	default:
-		d.network, err = networknoop.New(networknoop.Config{Subnets: subnets, Faults: faults})
+		d.network, err = networknoop.New(noopCfg)
 	}
 	if err != nil {
 		return d, fmt.Errorf("network driver %s: %w", cfg.Drivers.Network, err)
@@ -128,7 +142,8 @@ func openDrivers(ctx context.Context, cfg Config, log *slog.Logger) (d drivers, 
 	}
 	// Amphorae outlive the controller, as Octavia's: closing the driver
 	// leaves the agents serving; the next start re-adopts them.
-	d.close = func() { _ = comp.Close() }
+	closeLedger := d.close
+	d.close = func() { _ = comp.Close(); closeLedger() }
 	d.compute = comp
 	storage := cfg.Certificates.StoragePath
 	if storage == "" {

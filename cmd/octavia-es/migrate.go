@@ -14,7 +14,8 @@ import (
 
 // migrateCommand creates or upgrades the event store's schema: the
 // PostgreSQL one given --postgres-dsn (embedded migrations, under an
-// advisory lock, idempotent), else the SQLite one in the data directory.
+// advisory lock, idempotent) with the VIP ledger beside it, else the
+// SQLite one in the data directory.
 func migrateCommand(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -41,6 +42,10 @@ func migrateCommand(ctx context.Context, args, env []string, stdout, stderr io.W
 			return 1
 		}
 		fmt.Fprintf(stdout, "PostgreSQL event store schema %q is up to date\n", *schema)
+		if err := migrateVIPLedger(ctx, *dsn, *schema, store, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "octavia-es migrate: %v\n", err)
+			return 1
+		}
 		return 0
 	}
 	cfg, err := loadConfig(*configPath, env)

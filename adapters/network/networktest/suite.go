@@ -100,6 +100,16 @@ func testIdempotent(t *testing.T, d network.Driver, s network.Subnet) {
 	if first != again {
 		t.Fatalf("second allocation = %+v, want %+v", again, first)
 	}
+	// Whatever the retry asks for: the VIP held, not a refusal.
+	for _, req := range []network.VIPRequest{
+		{LoadBalancerID: "lb-1", SubnetID: "00000000-0000-4000-8000-000000000000"},
+		{LoadBalancerID: "lb-1", SubnetID: s.ID, Address: "not-an-ip"},
+		{LoadBalancerID: "lb-1", SubnetID: s.ID, Address: host(t, s, 3)},
+	} {
+		if got := allocate(t, d, req); got != first {
+			t.Fatalf("retry %+v = %+v, want the held %+v", req, got, first)
+		}
+	}
 }
 
 func testDistinct(t *testing.T, d network.Driver, s network.Subnet) {

@@ -187,14 +187,17 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 		wg.Go(func() { results[i], errs[i] = l.Migrate(ctx, nil) })
 	}
 	wg.Wait()
-	applied := 0
+	applied, created := 0, 0
 	for i := range results {
 		if errs[i] != nil {
 			t.Fatalf("Migrate #%d: %v", i, errs[i])
 		}
 		applied += len(results[i].Applied)
+		if results[i].Created {
+			created++
+		}
 	}
-	if applied != 1 {
+	if applied != 1 || created != 1 {
 		t.Fatalf("%d migrations applied across concurrent runs, want 1: %+v", applied, results)
 	}
 	seeded := false
@@ -202,7 +205,7 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 		seeded = true
 		return nil, nil
 	})
-	if err != nil || len(res.Applied) != 0 || seeded {
+	if err != nil || len(res.Applied) != 0 || res.Created || seeded {
 		t.Fatalf("Migrate again: %+v, %v, seed asked: %v; want a no-op", res, err, seeded)
 	}
 }
@@ -227,8 +230,8 @@ func TestSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Seeded != 2 || len(res.Skipped) != 3 || len(res.Applied) != 1 {
-		t.Fatalf("Migrate = %+v, want 1 applied, 2 seeded, 3 skipped", res)
+	if !res.Created || res.Seeded != 2 || len(res.Skipped) != 3 || len(res.Applied) != 1 {
+		t.Fatalf("Migrate = %+v, want created, 1 applied, 2 seeded, 3 skipped", res)
 	}
 	d, err := noop.New(noop.Config{Ledger: l})
 	if err != nil {

@@ -78,6 +78,7 @@ type Seed func(ctx context.Context) ([]Hold, error)
 // MigrateResult says what Migrate did.
 type MigrateResult struct {
 	Applied []string // migrations applied by this run, in order
+	Created bool     // this run created the table (and asked the seed)
 	Seeded  int      // holds of the seed inserted
 	// Skipped are holds of the seed not inserted: incomplete, or their
 	// address or port held by an earlier hold of the seed (two load
@@ -145,7 +146,7 @@ func (l *Ledger) Migrate(ctx context.Context, seed Seed) (MigrateResult, error) 
 			}
 			res.Applied = append(res.Applied, m.name)
 		}
-		if seed == nil || done[1] {
+		if res.Created = !done[1]; seed == nil || !res.Created {
 			return nil
 		}
 		holds, err := seed(ctx)

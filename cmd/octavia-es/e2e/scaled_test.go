@@ -222,6 +222,62 @@ func testScaled(t *testing.T, transport, busURL string) {
 		}
 	})
 	waitSettled(t, clients, second, false)
+
+	// Both APIs allocated VIPs (createConcurrently alternates them) from
+	// one ledger: no two ACTIVE load balancers of the run share an address.
+	distinctVIPs(t, clients, append(first, second...))
+}
+
+// distinctVIPs fails when two ACTIVE load balancers among ids have the same
+// vip_address, or one has none, as each API's read model shows them.
+func distinctVIPs(t *testing.T, clients []*rawClient, ids []string) {
+	t.Helper()
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	for ci, c := range clients {
+		r, err := c.try(request{Method: http.MethodGet, Path: "/v2/lbaas/loadbalancers?limit=1000&fields=id&fields=provisioning_status&fields=vip_address"})
+		if err != nil || r.Status != http.StatusOK {
+			t.Fatalf("api%d list: %v %v", ci+1, err, r)
+		}
+		var list struct {
+			LBs []struct {
+				ID      string `json:"id"`
+				Status  string `json:"provisioning_status"`
+				Address string `json:"vip_address"`
+			} `json:"loadbalancers"`
+		}
+		if err := json.Unmarshal(r.Body, &list); err != nil {
+			t.Fatalf("api%d list: %v", ci+1, err)
+		}
+		holder := map[string]string{}
+		active, dups := 0, 0
+		for _, lb := range list.LBs {
+			if !want[lb.ID] || lb.Status != "ACTIVE" {
+				continue
+			}
+			active++
+			if lb.Address == "" {
+				t.Errorf("api%d: ACTIVE load balancer %s has no vip_address", ci+1, lb.ID)
+				continue
+			}
+			if other, dup := holder[lb.Address]; dup {
+				if dups++; dups <= 10 {
+					t.Errorf("api%d: load balancers %s and %s are both ACTIVE on VIP %s", ci+1, other, lb.ID, lb.Address)
+				}
+				continue
+			}
+			holder[lb.Address] = lb.ID
+		}
+		if dups > 0 {
+			t.Errorf("api%d: %d ACTIVE load balancers share a VIP with another", ci+1, dups)
+		}
+		if active < scaledLBs { // the first batch alone is all ACTIVE
+			t.Errorf("api%d: %d ACTIVE load balancers of the run, want at least %d", ci+1, active, scaledLBs)
+		}
+		t.Logf("api%d: %d ACTIVE load balancers, %d distinct VIPs", ci+1, active, len(holder))
+	}
 }
 
 // stepRuns is a worker's count of successful create saga runs of step.

@@ -123,14 +123,12 @@ func (a *Allocator) Allocate(ctx context.Context, req network.VIPRequest) (netwo
 	if req.LoadBalancerID == "" {
 		return network.VIP{}, fmt.Errorf("allocate VIP: missing load balancer id")
 	}
-	if vip, ok, err := a.ledger.Held(ctx, req.LoadBalancerID); err != nil {
-		return network.VIP{}, err
-	} else if ok {
-		return vip, nil
-	}
+	// A Claim returns the VIP the load balancer holds, whatever it asks
+	// for; a request refused before any Claim looks first (heldOr). So the
+	// usual allocation is one Claim: one round trip to a shared ledger.
 	sn, err := a.pickSubnet(req)
 	if err != nil {
-		return network.VIP{}, err
+		return a.heldOr(ctx, req.LoadBalancerID, err)
 	}
 	portID := req.PortID
 	if portID == "" {
@@ -142,13 +140,27 @@ func (a *Allocator) Allocate(ctx context.Context, req network.VIPRequest) (netwo
 	}
 	addr, err := netip.ParseAddr(req.Address)
 	if err != nil || !sn.usable(addr) {
-		return network.VIP{}, fmt.Errorf("%q on %s: %w", req.Address, sn.CIDR, network.ErrInvalidAddress)
+		return a.heldOr(ctx, req.LoadBalancerID, fmt.Errorf("%q on %s: %w", req.Address, sn.CIDR, network.ErrInvalidAddress))
 	}
 	got, err := a.ledger.Claim(ctx, req.LoadBalancerID, vip, []netip.Addr{addr})
 	if errors.Is(err, ErrTaken) {
 		return network.VIP{}, fmt.Errorf("%s: %w", addr, network.ErrAddressInUse)
 	}
 	return got, err
+}
+
+// heldOr returns the VIP loadBalancerID holds, else refusal: a request
+// repeated for a load balancer holding a VIP gets that VIP, even when the
+// request itself would be refused (network.Driver's idempotence).
+func (a *Allocator) heldOr(ctx context.Context, loadBalancerID string, refusal error) (network.VIP, error) {
+	vip, ok, err := a.ledger.Held(ctx, loadBalancerID)
+	switch {
+	case err != nil:
+		return network.VIP{}, err
+	case ok:
+		return vip, nil
+	}
+	return network.VIP{}, refusal
 }
 
 // Reserve re-populates the allocation state after a restart with a VIP the
@@ -236,6 +248,11 @@ func (a *Allocator) free(ctx context.Context, sn *subnet, lbID string, vip netwo
 	for {
 		batch, last, done := sn.scan(from, start, claimBatch)
 		if len(batch) > 0 {
+			// Allocations running at once in this process start after
+			// each other's first candidate instead of racing for it.
+			a.mu.Lock()
+			sn.cursor = batch[0]
+			a.mu.Unlock()
 			got, err := a.ledger.Claim(ctx, lbID, vip, batch)
 			if err == nil {
 				if addr, perr := netip.ParseAddr(got.Address); perr == nil && sn.prefix.Contains(addr) {
