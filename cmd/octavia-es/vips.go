@@ -10,9 +10,12 @@ import (
 )
 
 // gatedVIPs gives the API the network driver's VIP allocation only once the
-// VIPs the events hold are reserved again after a start (reserveVIPs): the
-// noop driver keeps its allocations in memory, so an allocation served
-// earlier could hand out an address a load balancer already has.
+// VIPs the events hold are reserved again after a start (reserveVIPs): with
+// the SQLite store the noop and local drivers keep their allocations in
+// memory, so an allocation served earlier could hand out an address a load
+// balancer already has. With the shared PostgreSQL ledger (vipledger.go)
+// there is nothing to reserve and the gate opens once the read model has
+// caught up.
 type gatedVIPs struct {
 	vips  v2.VIPs
 	ready chan struct{}
