@@ -170,5 +170,9 @@ func advisoryKey(purpose, schema string) int64 {
 	return int64(h.Sum64())
 }
 
-// channel is the PostgreSQL notification channel of checkpoint moves.
-func (d *dialect) channel() string { return "octavia_es_read_model_" + d.schema }
+// channel is the PostgreSQL notification channel of checkpoint moves. A
+// channel name is an identifier (at most 63 bytes): the schema's hash
+// keeps it short whatever the schema's length.
+func (d *dialect) channel() string {
+	return fmt.Sprintf("octavia_es_read_model_%016x", uint64(advisoryKey("channel", d.schema)))
+}

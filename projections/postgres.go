@@ -33,16 +33,16 @@ type PostgresConfig struct {
 // DefaultPostgresSchema is the schema of PostgresConfig.Schema's default.
 const DefaultPostgresSchema = "octavia_read_model"
 
-// The schema names a notification channel too (octavia_es_read_model_ +
-// schema), which PostgreSQL bounds to 63 bytes.
-var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
+// schemaName: a plain PostgreSQL identifier (at most 63 bytes), never
+// needing quotes.
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 func (c *PostgresConfig) setDefaults() error {
 	if c.Schema == "" {
 		c.Schema = DefaultPostgresSchema
 	}
 	if !schemaName.MatchString(c.Schema) {
-		return fmt.Errorf("projections: PostgreSQL schema %q: want lower-case letters, digits and _, at most 41", c.Schema)
+		return fmt.Errorf("projections: PostgreSQL schema %q: want lower-case letters, digits and _, at most 63", c.Schema)
 	}
 	if c.MaxConns <= 0 {
 		c.MaxConns = 8

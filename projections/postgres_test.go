@@ -251,10 +251,10 @@ func TestPostgresReopenKeepsCheckpoint(t *testing.T) {
 	}
 }
 
-// TestPostgresSchemaName refuses schema names that would not make a
-// notification channel.
+// TestPostgresSchemaName refuses schema names that are not plain
+// PostgreSQL identifiers.
 func TestPostgresSchemaName(t *testing.T) {
-	for _, s := range []string{"Bad", "x-y", strings.Repeat("a", 42), "1abc"} {
+	for _, s := range []string{"Bad", "x-y", strings.Repeat("a", 64), "1abc"} {
 		if _, err := OpenPostgres(context.Background(), PostgresConfig{DSN: testDSN(), Schema: s}); err == nil {
 			t.Errorf("schema %q accepted", s)
 		}

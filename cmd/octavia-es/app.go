@@ -39,23 +39,26 @@ type app struct {
 	store     *sharedStore
 	readModel *projections.ReadModel
 	projector *projections.Projector
-	drivers   drivers
-	network   vipNetwork
-	health    *health.Manager
-	receiver  *heartbeat.Receiver
-	vips      *gatedVIPs // the API's VIP allocations, open once reserveVIPs ran
-	prov      *sagas.Provisioner
-	pubsub    *gochannel.GoChannel // serve's and the SQLite worker's in-process bus
-	bus       *bus.Bus             // a broker's (bus.transport other than gochannel)
-	sub       message.Subscriber   // the worker's, in its consumer group
-	router    *message.Router
-	forwarder *bus.Forwarder
-	lease     bus.Lease
-	handler   http.Handler
-	metrics   *metrics.Metrics
-	healthchk http.Handler  // /healthcheck (nil: disabled)
-	certs     *certRotation // housekeeping (nil: not this process's role)
-	wg        sync.WaitGroup
+	// projectorLease elects the one process projecting a shared
+	// (PostgreSQL) read model; nil: this process's own SQLite file.
+	projectorLease bus.Lease
+	drivers        drivers
+	network        vipNetwork
+	health         *health.Manager
+	receiver       *heartbeat.Receiver
+	vips           *gatedVIPs // the API's VIP allocations, open once reserveVIPs ran
+	prov           *sagas.Provisioner
+	pubsub         *gochannel.GoChannel // serve's and the SQLite worker's in-process bus
+	bus            *bus.Bus             // a broker's (bus.transport other than gochannel)
+	sub            message.Subscriber   // the worker's, in its consumer group
+	router         *message.Router
+	forwarder      *bus.Forwarder
+	lease          bus.Lease
+	handler        http.Handler
+	metrics        *metrics.Metrics
+	healthchk      http.Handler  // /healthcheck (nil: disabled)
+	certs          *certRotation // housekeeping (nil: not this process's role)
+	wg             sync.WaitGroup
 }
 
 func openApp(ctx context.Context, cfg Config, log *slog.Logger, proc process) (_ *app, err error) {
@@ -68,7 +71,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, proc process) (_
 	if a.store, err = openStore(ctx, cfg, log); err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
-	if a.readModel, err = projections.Open(ctx, proc.readModelPath(cfg.DataDir)); err != nil {
+	if a.readModel, a.projectorLease, err = openReadModel(ctx, cfg, proc, log); err != nil {
 		return nil, fmt.Errorf("open read model: %w", err)
 	}
 	reg := events.NewRegistry()
@@ -158,7 +161,7 @@ func (a *app) run(ctx context.Context) error {
 			}
 		})
 	}
-	goRun("projector", a.projector.Run) // every process reads its own read model
+	goRun("projector", a.runProjector)
 	if a.proc.has(roleWorker) {
 		goRun("bus router", a.router.Run)
 		if a.lease != nil {

@@ -32,6 +32,7 @@ type Config struct {
 	Log           LogConfig           `yaml:"log"`
 	// Store, Bus and Forwarder: the scaled deployment (docs/deploy.md).
 	Store     StoreConfig     `yaml:"store"`
+	ReadModel ReadModelConfig `yaml:"read_model"`
 	Bus       BusConfig       `yaml:"bus"`
 	Forwarder ForwarderConfig `yaml:"forwarder"`
 }
@@ -150,6 +151,7 @@ func defaultConfig() Config {
 		},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Store:     defaultStoreConfig(),
+		ReadModel: ReadModelConfig{Driver: readModelAuto},
 		Bus:       defaultBusConfig(),
 		Forwarder: ForwarderConfig{Lease: leaseAuto},
 	}

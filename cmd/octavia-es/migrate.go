@@ -10,12 +10,13 @@ import (
 
 	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
 	"github.com/octavia-es/octavia-es/adapters/eventstore/sqlite"
+	"github.com/octavia-es/octavia-es/projections"
 )
 
 // migrateCommand creates or upgrades the event store's schema: the
 // PostgreSQL one given --postgres-dsn (embedded migrations, under an
-// advisory lock, idempotent) with the VIP ledger beside it, else the
-// SQLite one in the data directory.
+// advisory lock, idempotent) with the VIP ledger beside it and the
+// read model's schema, else the SQLite one in the data directory.
 func migrateCommand(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -23,6 +24,7 @@ func migrateCommand(ctx context.Context, args, env []string, stdout, stderr io.W
 	dataDir := fs.String("data-dir", "", "data directory of the SQLite event store, overrides data_dir")
 	dsn := fs.String("postgres-dsn", "", "PostgreSQL event store to migrate (postgres://user@host:5432/db?sslmode=disable)")
 	schema := fs.String("postgres-schema", postgres.DefaultSchema, "schema of the PostgreSQL event store")
+	rmSchema := fs.String("read-model-schema", "", "schema of the PostgreSQL read model (default <postgres-schema>_read_model; none: do not create one)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -46,6 +48,21 @@ func migrateCommand(ctx context.Context, args, env []string, stdout, stderr io.W
 			fmt.Fprintf(stderr, "octavia-es migrate: %v\n", err)
 			return 1
 		}
+		if *rmSchema == "none" {
+			return 0
+		}
+		if *rmSchema == "" {
+			*rmSchema = *schema + "_read_model"
+		}
+		// Any process creates it at start too (derived data); here the
+		// operator sees it done, and a bad name fails before the processes.
+		rm, err := projections.OpenPostgres(ctx, projections.PostgresConfig{DSN: *dsn, Schema: *rmSchema})
+		if err != nil {
+			fmt.Fprintf(stderr, "octavia-es migrate: read model: %v\n", err)
+			return 1
+		}
+		_ = rm.Close()
+		fmt.Fprintf(stdout, "PostgreSQL read model schema %q is up to date\n", *rmSchema)
 		return 0
 	}
 	cfg, err := loadConfig(*configPath, env)

@@ -141,7 +141,10 @@ func TestMigratePostgresIsIdempotent(t *testing.T) {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	schema := "es_migrate_" + hex.EncodeToString(b)
-	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_read_model CASCADE")
+	})
 
 	for i := range 2 {
 		var out, errs strings.Builder
@@ -155,6 +158,13 @@ func TestMigratePostgresIsIdempotent(t *testing.T) {
 	}
 	if tables == 0 {
 		t.Fatalf("no tables in %s after migrate", schema)
+	}
+	var views int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM information_schema.views WHERE table_schema = $1", schema+"_read_model").Scan(&views); err != nil {
+		t.Fatal(err)
+	}
+	if views == 0 {
+		t.Fatalf("no read model views in %s_read_model after migrate", schema)
 	}
 	var out, errs strings.Builder
 	if code := run(ctx, []string{"migrate", "--postgres-dsn", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"}, nil, &out, &errs); code == 0 {

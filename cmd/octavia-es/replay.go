@@ -24,8 +24,10 @@ stopped or running: the API serves the old tables until the switch, and the
 server's projector continues on the new ones (docs/replay.md).
 
 The read model is <data_dir>/readmodel.db (serve's); the split processes
-(api, worker, health-manager) each have their own, readmodel-<command>.db:
-name it with --read-model.
+(api, worker, health-manager) on SQLite each have their own,
+readmodel-<command>.db: name it with --read-model. With --config naming a
+PostgreSQL read model (read_model.driver, docs/deploy.md), the shared schema
+is rebuilt from the PostgreSQL event store instead.
 
 Projections (default: all of them):
   loadbalancers   load balancers, listeners, pools, members, health monitors
@@ -70,22 +72,36 @@ func replayCommand(ctx context.Context, args, env []string, stdout, stderr io.Wr
 			return 2
 		}
 	}
-	store, dir, code := openDataDir(ctx, "octavia-es replay", *configPath, *dataDir, env, stderr)
-	if store == nil {
-		return code
-	}
-	defer store.Close()
-
-	path := *readModel
-	if path == "" {
-		path = filepath.Join(dir, "readmodel.db")
-	}
 	progress := newReplayProgress(stderr)
-	res, err := projections.Replay(ctx, path, store, events.NewRegistry(), projections.ReplayOptions{
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opt := projections.ReplayOptions{
 		Projections: names,
 		Progress:    func(p projections.ReplayProgress) { progress.report(time.Now(), p) },
-		Log:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+		Log:         log,
+	}
+	var res projections.ReplayResult
+	var err error
+	if cfg, ok := postgresReadModel(*configPath, *dataDir, env); ok {
+		store, oerr := openStore(ctx, cfg, log)
+		if oerr != nil {
+			fmt.Fprintf(stderr, "octavia-es replay: %v\n", oerr)
+			return 2
+		}
+		defer store.Close()
+		dsn, schema := cfg.readModelPostgres()
+		res, err = projections.ReplayPostgres(ctx, projections.PostgresConfig{DSN: dsn, Schema: schema, Log: log}, store, events.NewRegistry(), opt)
+	} else {
+		store, dir, code := openDataDir(ctx, "octavia-es replay", *configPath, *dataDir, env, stderr)
+		if store == nil {
+			return code
+		}
+		defer store.Close()
+		path := *readModel
+		if path == "" {
+			path = filepath.Join(dir, "readmodel.db")
+		}
+		res, err = projections.Replay(ctx, path, store, events.NewRegistry(), opt)
+	}
 	progress.finish()
 	switch {
 	case errors.Is(err, projections.ErrReplayRunning):
@@ -121,4 +137,17 @@ func (l *projectionList) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// postgresReadModel returns the configuration when it names a PostgreSQL
+// read model (and no --data-dir overrides it).
+func postgresReadModel(configPath, dataDir string, env []string) (Config, bool) {
+	if dataDir != "" {
+		return Config{}, false
+	}
+	cfg, err := loadConfig(configPath, env)
+	if err != nil || cfg.readModelKind() != readModelPostgres {
+		return Config{}, false // openDataDir reports a bad configuration
+	}
+	return cfg, true
 }

@@ -32,6 +32,64 @@ type StoreConfig struct {
 	PostgresSchema string `yaml:"postgres_schema"`
 }
 
+// Read model drivers.
+const (
+	readModelAuto     = "auto" // postgres when the store is PostgreSQL, else sqlite
+	readModelSQLite   = "sqlite"
+	readModelPostgres = "postgres"
+)
+
+// ReadModelConfig selects where the read models the API serves live:
+// SQLite files, one per process, each projected by its process; or one
+// PostgreSQL schema every process reads, projected by one process at a time
+// (a lease) and followed by the others' checkpoint listeners.
+type ReadModelConfig struct {
+	// Driver: auto (postgres with store.driver postgres, else sqlite), sqlite or postgres.
+	Driver string `yaml:"driver"`
+	// PostgresDSN: "" = store.postgres_dsn.
+	PostgresDSN string `yaml:"postgres_dsn"`
+	// PostgresSchema: "" = <store.postgres_schema>_read_model. Created and
+	// migrated by `octavia-es migrate` and by any process at start-up (it is
+	// derived data: a schema change rebuilds it from the events).
+	PostgresSchema string `yaml:"postgres_schema"`
+}
+
+// readModelKind resolves auto.
+func (c Config) readModelKind() string {
+	if c.ReadModel.Driver == readModelAuto || c.ReadModel.Driver == "" {
+		if c.Store.Driver == storePostgres {
+			return readModelPostgres
+		}
+		return readModelSQLite
+	}
+	return c.ReadModel.Driver
+}
+
+// readModelPostgres is the PostgreSQL read model's location, defaults resolved.
+func (c Config) readModelPostgres() (dsn, schema string) {
+	dsn, schema = c.ReadModel.PostgresDSN, c.ReadModel.PostgresSchema
+	if dsn == "" {
+		dsn = c.Store.PostgresDSN
+	}
+	if schema == "" {
+		schema = c.Store.PostgresSchema + "_read_model"
+	}
+	return dsn, schema
+}
+
+func (c Config) validateReadModel() []error {
+	switch c.ReadModel.Driver {
+	case readModelAuto, "", readModelSQLite:
+		return nil
+	case readModelPostgres:
+		if dsn, _ := c.readModelPostgres(); dsn == "" {
+			return []error{errors.New("read_model.postgres_dsn (or store.postgres_dsn) must be set when read_model.driver is postgres")}
+		}
+		return nil
+	}
+	return []error{fmt.Errorf("read_model.driver %q: want auto, sqlite or postgres", c.ReadModel.Driver)}
+}
+
 // BusConfig is adapters/bus.Config and RouterConfig as the operator sets them.
 type BusConfig struct {
 	// Transport: gochannel (in-process, the default), nats, amqp or postgres.
@@ -115,6 +173,7 @@ func (b BusConfig) validate() []error {
 
 func (c Config) validateScale() []error {
 	errs := append(c.Store.validate(), c.Bus.validate()...)
+	errs = append(errs, c.validateReadModel()...)
 	switch c.Forwarder.Lease {
 	case leaseAuto, leaseLocal:
 	case leasePostgres:

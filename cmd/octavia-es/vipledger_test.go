@@ -54,7 +54,7 @@ func pgSchema(t *testing.T) (dsn, schema string) {
 func migrate(t *testing.T, dsn, schema string) string {
 	t.Helper()
 	var out, errs strings.Builder
-	if code := run(context.Background(), []string{"migrate", "--postgres-dsn", dsn, "--postgres-schema", schema}, nil, &out, &errs); code != 0 {
+	if code := run(context.Background(), []string{"migrate", "--postgres-dsn", dsn, "--postgres-schema", schema, "--read-model-schema", "none"}, nil, &out, &errs); code != 0 {
 		t.Fatalf("migrate: exit %d: %s", code, errs.String())
 	}
 	return out.String()

@@ -202,6 +202,8 @@ func testScaled(t *testing.T, transport, busURL string) {
 		}
 	}
 
+	assertSharedReadModel(t, pgDSN, schema+"_read_model", dir, len(first))
+
 	// The driver calls, counted by the workers' saga step metrics: each
 	// step of each create ran once across the two workers (the events
 	// alone cannot tell: a step run twice records its outcome once).
@@ -277,6 +279,31 @@ func distinctVIPs(t *testing.T, clients []*rawClient, ids []string) {
 			t.Errorf("api%d: %d ACTIVE load balancers of the run, want at least %d", ci+1, active, scaledLBs)
 		}
 		t.Logf("api%d: %d ACTIVE load balancers, %d distinct VIPs", ci+1, active, len(holder))
+	}
+}
+
+// assertSharedReadModel: the processes serve one read model, in the
+// PostgreSQL schema (it holds every load balancer created), and none wrote
+// a SQLite read model of its own under dir.
+func assertSharedReadModel(t *testing.T, pgDSN, schema, dir string, atLeast int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, pgDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "load_balancers"}.Sanitize()).Scan(&n); err != nil {
+		t.Fatalf("read model schema %s: %v", schema, err)
+	}
+	if n < atLeast {
+		t.Errorf("read model %s holds %d load balancers, want at least %d", schema, n, atLeast)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "readmodel*.db"))
+	if len(files) > 0 {
+		t.Errorf("processes wrote SQLite read models of their own: %v", files)
 	}
 }
 
@@ -405,13 +432,16 @@ func waitSettled(t *testing.T, clients []*rawClient, ids []string, allActive boo
 	}
 }
 
-// dropScaled removes the run's schema, and its streams or its queues and exchange.
+// dropScaled removes the run's schemas (the event store's and the read
+// model's, <schema>_read_model), and its streams or its queues and exchange.
 func dropScaled(t *testing.T, pgDSN, transport, busURL, schema, topic, exchange string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if conn, err := pgx.Connect(ctx, pgDSN); err == nil {
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("cleanup: drop schema %s: %v", schema, err)
+		for _, s := range []string{schema, schema + "_read_model"} {
+			if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{s}.Sanitize()+" CASCADE"); err != nil {
+				t.Errorf("cleanup: drop schema %s: %v", s, err)
+			}
 		}
 		_ = conn.Close(ctx)
 	}
