@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	appendFunction = "append_events"
+	appendFunction = "append_group"
 	// An empty append still checks the expected version (no lock needed:
 	// nothing is written).
 	sqlStreamVersion = `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1`
@@ -27,7 +27,7 @@ const (
 
 // Append implements eventstore.Store. The append joins the group the
 // store's writer sends next (see writer); the group is one call of
-// append_events, one transaction (migrations/0002_append_events.sql). If
+// append_group, one transaction (migrations/0003_append_group.sql). If
 // ctx ends while the append is in flight, the error is ctx's and the events
 // may or may not have been written, as with any database call cut short.
 func (s *Store) Append(ctx context.Context, stream string, expectedVersion int64, evs []events.Envelope) ([]events.Envelope, error) {
@@ -92,7 +92,7 @@ func appendError(stream string, err error) error {
 	return fmt.Errorf("eventstore/postgres: append to %s: %w", stream, wrapSchemaErr(err))
 }
 
-// batch is a staged append as the event columns of append_events.
+// batch is a staged append as the event columns of append_group.
 type batch struct {
 	ids, types, actors, correlationIDs, causationIDs []string
 	schemaVersions                                   []int32

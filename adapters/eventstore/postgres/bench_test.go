@@ -131,7 +131,7 @@ func BenchmarkAppendTxPerAppend(b *testing.B) {
 func BenchmarkSequenceAppend(b *testing.B) {
 	for _, sh := range benchShapes {
 		b.Run(fmt.Sprintf("batch=%d/writers=%d", sh.batch, sh.writers), func(b *testing.B) {
-			ps := openProcesses(b, sh.writers, sequenceAppend, "append_events_sequence")
+			ps := openProcesses(b, sh.writers, sequenceAppend, "append_group_sequence")
 			benchAppend(b, func(w int) eventstore.Store { return ps[w] }, sh.batch, sh.writers)
 		})
 	}

@@ -9,12 +9,16 @@ import (
 )
 
 // UseAppendFunction makes s append through the SQL function fn, which takes
-// append_events' arguments and returns its columns. Call before appending.
+// append_group's arguments and returns its columns. Call before appending.
 func UseAppendFunction(s *Store, fn string) { s.writer.sql = appendSQL(fn) }
 
 // SetGroupAppends caps how many appends s sends in one transaction (1: a
 // transaction per append). Call before appending.
 func SetGroupAppends(s *Store, n int) { s.writer.maxAppend = n }
+
+// MigrateTo applies the migrations up to version only, as an older build
+// would have left the schema.
+func MigrateTo(ctx context.Context, s *Store, version int) error { return s.migrateTo(ctx, version) }
 
 // ExecForTest runs sql (several statements allowed) in the store's schema.
 func (s *Store) ExecForTest(ctx context.Context, sql string) (pgconn.CommandTag, error) {

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -96,4 +97,87 @@ func equal(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// TestGroupRejectionsUseNoPositions: a group whose statement succeeds but
+// rejects some appends gives back the positions it reserved for them, so
+// positions stay contiguous (a group with a failing statement is retried
+// append by append, which TestGroupOutcomesAreIndependent covers).
+func TestGroupRejectionsUseNoPositions(t *testing.T) {
+	ctx := testContext(t)
+	s := openFresh(t)
+	closeOnCleanup(t, s)
+	if _, err := s.Append(ctx, "a", eventstore.ExpectNoStream, []events.Envelope{event(0)}); err != nil {
+		t.Fatal(err)
+	}
+	groups := []struct {
+		name     string
+		apps     []postgres.GroupAppend
+		wantOK   []bool
+		wantHead int64
+	}{
+		{"rejected in the middle", []postgres.GroupAppend{
+			{Stream: "a", Expected: 1, Events: []events.Envelope{event(1), event(2)}},
+			{Stream: "b", Expected: 3, Events: []events.Envelope{event(3), event(4), event(5)}},
+			{Stream: "c", Expected: eventstore.ExpectAny, Events: []events.Envelope{event(6)}},
+		}, []bool{true, false, true}, 4},
+		{"all rejected", []postgres.GroupAppend{
+			{Stream: "a", Expected: 1, Events: []events.Envelope{event(7)}},
+			{Stream: "c", Expected: eventstore.ExpectNoStream, Events: []events.Envelope{event(8)}},
+		}, []bool{false, false}, 4},
+		{"first rejected", []postgres.GroupAppend{
+			{Stream: "b", Expected: 1, Events: []events.Envelope{event(9)}},
+			{Stream: "d", Expected: eventstore.ExpectNoStream, Events: []events.Envelope{event(10), event(11)}},
+		}, []bool{false, true}, 6},
+	}
+	for _, g := range groups {
+		results, err := postgres.AppendGroup(ctx, s, g.apps)
+		if err != nil {
+			t.Fatalf("%s: %v", g.name, err)
+		}
+		for i, r := range results {
+			if ok := r.Err == nil; ok != g.wantOK[i] || (!ok && !errors.Is(r.Err, eventstore.ErrConcurrency)) {
+				t.Errorf("%s: append %d (%s): err = %v, want written %v or ErrConcurrency", g.name, i, g.apps[i].Stream, r.Err, g.wantOK[i])
+				continue
+			}
+			if r.Err == nil {
+				assertStored(ctx, t, s, r.Events)
+			}
+		}
+		if h, err := s.Head(ctx); err != nil || h != g.wantHead {
+			t.Errorf("%s: Head = %d, %v; want %d", g.name, h, err, g.wantHead)
+		}
+	}
+	all, err := s.ReadAll(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range all {
+		if e.Position != int64(i+1) {
+			t.Fatalf("ReadAll position %d at index %d, want %d (no gaps)", e.Position, i, i+1)
+		}
+	}
+	if len(all) != 6 {
+		t.Errorf("ReadAll holds %d events, want 6", len(all))
+	}
+	got, err := s.Append(ctx, "e", eventstore.ExpectNoStream, []events.Envelope{event(12)})
+	if err != nil || got[0].Position != 7 {
+		t.Errorf("append after the groups = %+v, %v; want position 7", got, err)
+	}
+}
+
+// assertStored fails unless the stream holds evs at the positions and
+// versions Append returned for them.
+func assertStored(ctx context.Context, t *testing.T, s *postgres.Store, evs []events.Envelope) {
+	t.Helper()
+	read, err := s.ReadStream(ctx, evs[0].Stream, evs[0].Version-1)
+	if err != nil || len(read) < len(evs) {
+		t.Fatalf("ReadStream(%s) = %d events, %v; want at least %d", evs[0].Stream, len(read), err, len(evs))
+	}
+	for j, e := range evs {
+		if read[j].ID != e.ID || read[j].Position != e.Position || read[j].Version != e.Version {
+			t.Errorf("%s: stored %s at position %d version %d, returned at %d version %d",
+				e.Stream, read[j].ID, read[j].Position, read[j].Version, e.Position, e.Version)
+		}
+	}
 }

@@ -64,9 +64,18 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // leaves nothing behind. Running it again is a no-op. Migrations a newer build
 // applied are left alone (they are additive).
 func (s *Store) Migrate(ctx context.Context) error {
+	return s.migrateTo(ctx, 0)
+}
+
+// migrateTo is Migrate up to version upTo (0: all), so tests can make the
+// schema an older build left behind.
+func (s *Store) migrateTo(ctx context.Context, upTo int) error {
 	migs, err := loadMigrations(migrationFiles)
 	if err != nil {
 		return fmt.Errorf("eventstore/postgres: migrate: %w", err)
+	}
+	if upTo > 0 && upTo < len(migs) {
+		migs = migs[:upTo]
 	}
 	schema := pgx.Identifier{s.schema}.Sanitize()
 	var applied []string

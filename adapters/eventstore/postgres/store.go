@@ -2,7 +2,7 @@
 // through pgx/v5 (pgxpool), shared by any number of processes.
 //
 // Positions are gap-free and assigned in commit order: every append runs as
-// one call of the append_events function (migrations/0002), which takes the
+// one call of the append_group function (migrations/0003), which takes the
 // row lock of a one-row counter table before it inserts, so appenders queue on
 // that lock and a reader never sees a higher position before a lower one. See
 // docs/eventstore-postgres.md for why this technique and what it costs.
@@ -131,9 +131,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if o.maxConns > 0 {
 		cfg.MaxConns = o.maxConns
 	}
-	// Unqualified names in our SQL (and in append_events) resolve in our
+	// Unqualified names in our SQL (and in append_group) resolve in our
 	// schema only. Appends rely on READ COMMITTED's per-statement snapshots
-	// (migrations/0002), whatever the server's default isolation is.
+	// (migrations/0003), whatever the server's default isolation is.
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.schema}.Sanitize()
 	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
 

@@ -90,7 +90,7 @@ func TestMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []applied{{1, "0001_events"}, {2, "0002_append_events"}}
+	want := []applied{{1, "0001_events"}, {2, "0002_append_events"}, {3, "0003_append_group"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("schema_migrations = %v, want %v (each once)", got, want)
 	}
@@ -256,7 +256,7 @@ func waitForBackend(ctx context.Context, t *testing.T, conn *pgx.Conn, query str
 	}
 }
 
-// TestFailedAppendLeavesNoGap: an append that fails inside append_events
+// TestFailedAppendLeavesNoGap: an append that fails inside append_group
 // (its second event reuses a stored ID) writes nothing and does not use up
 // positions.
 func TestFailedAppendLeavesNoGap(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 // afterPosition; once caught up it sleeps until a notification (an append by
 // any process, relayed by the store's LISTEN connection, or an append by this
 // Store, at once) or the poll interval passes. Positions are assigned in
-// commit order (see append_events), so reading past the last delivered
+// commit order (see append_group), so reading past the last delivered
 // position can never skip an event. When ctx ends it returns ctx.Err(); a
 // handler error is returned wrapped with the position it failed at.
 func (s *Store) Subscribe(ctx context.Context, afterPosition int64, handle func(context.Context, events.Envelope) error) error {

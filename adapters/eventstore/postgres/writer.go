@@ -21,7 +21,7 @@ var errClosed = errors.New("eventstore/postgres: store closed")
 
 // writer funnels the process's appends through one goroutine, which sends
 // everything queued while the previous group was committing as one call of
-// append_events: concurrent appenders share one transaction and one WAL
+// append_group: concurrent appenders share one transaction and one WAL
 // flush instead of queueing on the positions row lock one commit at a time.
 type writer struct {
 	pool      *pgxpool.Pool
@@ -62,11 +62,11 @@ func newWriter(pool *pgxpool.Pool, fn, channel string, onWrite func()) *writer {
 	return w
 }
 
-// appendSQL calls the append function fn (append_events; tests swap in
+// appendSQL calls the append function fn (append_group; tests swap in
 // broken variants to show the conformance suite catches them).
 func appendSQL(fn string) string {
-	return `SELECT appended, current_version, first_position FROM ` + fn +
-		`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+	return `SELECT appended, current_version, base, written FROM ` + fn +
+		`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 }
 
 // submit queues r and waits for its outcome or the end of ctx. If ctx ends
@@ -185,7 +185,7 @@ func (w *writer) write(group []*appendReq) {
 	}
 }
 
-// call runs append_events once for the group.
+// call runs append_group once for the group.
 func (w *writer) call(group []*appendReq) ([]appendResult, error) {
 	n := 0
 	for _, r := range group {
@@ -194,42 +194,43 @@ func (w *writer) call(group []*appendReq) ([]appendResult, error) {
 	var (
 		streams  = make([]string, len(group))
 		expected = make([]int64, len(group))
-		counts   = make([]int32, len(group))
 		appendOf = make([]int32, 0, n)
 		all      = newBatch(0, n)
 	)
 	for i, r := range group {
-		streams[i], expected[i], counts[i] = r.stream, r.expected, int32(len(r.cols.ids))
+		streams[i], expected[i] = r.stream, r.expected
 		for range r.cols.ids {
 			appendOf = append(appendOf, int32(i+1))
 		}
 		all.add(r.cols)
 	}
-	rows, err := w.pool.Query(w.ctx, w.sql, w.channel, streams, expected, counts, appendOf,
-		all.ids, all.types, all.schemaVersions, all.times, all.actors, all.correlationIDs, all.causationIDs, all.data)
+	var (
+		appended      []bool
+		current       []int64
+		base, written int64
+	)
+	err := w.pool.QueryRow(w.ctx, w.sql, w.channel, streams, expected, appendOf,
+		all.ids, all.types, all.schemaVersions, all.times, all.actors, all.correlationIDs, all.causationIDs, all.data,
+	).Scan(&appended, &current, &base, &written)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := make([]appendResult, 0, len(group))
-	for rows.Next() {
-		var (
-			res   appendResult
-			first *int64
-		)
-		if err := rows.Scan(&res.appended, &res.current, &first); err != nil {
-			return nil, err
-		}
-		if first != nil {
-			res.firstPosition = *first
-		}
-		out = append(out, res)
+	if len(appended) != len(group) || len(current) != len(group) {
+		return nil, fmt.Errorf("append_group returned %d outcomes for %d appends", len(appended), len(group))
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	// The accepted appends' events took base+1, base+2, … in group order.
+	out := make([]appendResult, len(group))
+	next := base + 1
+	for i, r := range group {
+		out[i] = appendResult{appended: appended[i], current: current[i]}
+		if appended[i] {
+			out[i].firstPosition = next
+			next += int64(len(r.cols.ids))
+		}
 	}
-	if len(out) != len(group) {
-		return nil, fmt.Errorf("append_events returned %d results for %d appends", len(out), len(group))
+	if next-1-base != written {
+		// Committed, but not as this process counted: a bug on one side.
+		return nil, fmt.Errorf("append_group wrote %d events, the group's accepted appends hold %d", written, next-1-base)
 	}
 	return out, nil
 }
