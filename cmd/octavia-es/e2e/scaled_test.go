@@ -188,7 +188,7 @@ func testScaled(t *testing.T, transport, busURL string) {
 	}
 	apis := []*node{start("api", "api1"), start("api", "api2")}
 	workers := []*node{start("worker", "worker1"), start("worker", "worker2")}
-	start("health-manager", "health")
+	healthNode := start("health-manager", "health")
 	clients := []*rawClient{newRawClient(apis[0].url, "p1"), newRawClient(apis[1].url, "p1")}
 
 	began := time.Now()
@@ -228,6 +228,47 @@ func testScaled(t *testing.T, transport, busURL string) {
 	// Both APIs allocated VIPs (createConcurrently alternates them) from
 	// one ledger: no two ACTIVE load balancers of the run share an address.
 	distinctVIPs(t, clients, append(first, second...))
+
+	// Third batch: the process projecting the shared read model dies
+	// (kill -9); another takes its lease over, or nothing would settle
+	// (reads come from the read model only).
+	holder := projectorHolder(t, []*node{apis[0], apis[1], workers[1], healthNode})
+	holder.kill(t)
+	survivors := []*rawClient{}
+	for i, a := range apis {
+		if a != holder {
+			survivors = append(survivors, clients[i])
+		}
+	}
+	t.Logf("killed %s, which held the projector lease", holder.name)
+	if holder == workers[1] { // the last worker: sagas need one
+		start("worker", "worker3")
+	}
+	third := createConcurrently(t, survivors, "c", scaledLBs/4, nil)
+	waitSettled(t, survivors, third, true)
+}
+
+// projectorHolder is the node that acquired the projector lease last (the
+// one projecting now): every process competes for it and logs when it wins.
+func projectorHolder(t *testing.T, nodes []*node) *node {
+	t.Helper()
+	var best *node
+	var bestAt string
+	for _, n := range nodes {
+		for l := range strings.Lines(n.logs.String()) {
+			if !strings.Contains(l, `msg="projector: lease acquired"`) {
+				continue
+			}
+			at, _, _ := strings.Cut(strings.TrimPrefix(l, "time="), " ")
+			if at > bestAt { // RFC 3339 UTC times order as text
+				best, bestAt = n, at
+			}
+		}
+	}
+	if best == nil {
+		t.Fatal("no process logged acquiring the projector lease")
+	}
+	return best
 }
 
 // distinctVIPs fails when two ACTIVE load balancers among ids have the same
