@@ -3,8 +3,9 @@
 # Starts the binary on a free 127.0.0.1 port with a throw-away data directory,
 # drives the v2 API, runs the event stores' Go benchmarks (SQLite, and PostgreSQL
 # unless unreachable or -skip-postgres) with their baselines, the projection
-# lag on a SQLite- and a PostgreSQL-store server, the 10k list on the PostgreSQL
-# event store (SQLite read model),
+# lag on a SQLite-store server and on PostgreSQL-store ones with each read
+# model (SQLite, PostgreSQL), the 10k list on the PostgreSQL event store with
+# the PostgreSQL read model against the SQLite one,
 # and prints one table (also bench/out/latest.txt, and JSON in bench/out/).
 # Nothing is asserted about speed; the exit status is non-zero only when the
 # server or a benchmark misbehaved (errors, not slowness).
@@ -14,7 +15,9 @@
 #   BENCH_WORKERS=8       concurrent clients
 #   BENCH_BIN=bin/octavia-es  BENCH_CONFIG=etc/octavia-es.yaml
 #   BENCH_URL=http://127.0.0.1:PORT  use a running server instead (loopback only)
-#   BENCH_ARGS="..."      extra loadgen flags (e.g. -skip-gobench)
+#   BENCH_ARGS="..."      extra loadgen flags (e.g. -skip-gobench; only the read
+#                         model sections: -skip-api -skip-gobench -skip-amphorae
+#                         -skip-replay -skip-sse -skip-pg-appends)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -43,8 +43,13 @@ func (f *fakeOctavia) status(lb *fakeLB) string {
 	}
 }
 
-func (f *fakeOctavia) render(lb *fakeLB) map[string]any {
-	return map[string]any{"id": lb.id, "name": lb.name, "provisioning_status": f.status(lb), "operating_status": "OFFLINE"}
+func (f *fakeOctavia) render(lb *fakeLB) map[string]any { return f.renderAs(lb, f.status(lb)) }
+
+// renderAs renders lb in status (the list filters on the status it renders:
+// the clock must not move a load balancer between the two).
+func (f *fakeOctavia) renderAs(lb *fakeLB, status string) map[string]any {
+	return map[string]any{"id": lb.id, "name": lb.name, "provisioning_status": status, "operating_status": "OFFLINE",
+		"vip_address": "10.0.0." + strings.TrimLeft(strings.TrimPrefix(lb.id, "lb-"), "0")}
 }
 
 func (f *fakeOctavia) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -118,13 +123,14 @@ func (f *fakeOctavia) list(w http.ResponseWriter, r *http.Request) {
 			passed = lb.id == q.Get("marker")
 			continue
 		}
-		if st := q.Get("provisioning_status"); st != "" && f.status(lb) != st {
+		st := f.status(lb)
+		if want := q.Get("provisioning_status"); want != "" && st != want {
 			continue
 		}
 		if len(page) == limit {
 			break
 		}
-		page = append(page, f.render(lb))
+		page = append(page, f.renderAs(lb, st))
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"loadbalancers": page, "loadbalancers_links": []any{}})
 }

@@ -3,22 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // LagPlan is the projection lag figure: creates at a steady rate while
@@ -27,14 +22,16 @@ type LagPlan struct {
 	CreateRate float64       // load balancer creates per second
 	Duration   time.Duration // how long creates are sent
 	Every      time.Duration // lag sample interval
+	Drain      time.Duration // after the creates, sampling goes on until every lag is 0, at most this long
 }
 
 // DefaultLagPlan is 100 LB/s for 10 s, sampled every 10 ms.
 func DefaultLagPlan() LagPlan {
-	return LagPlan{CreateRate: 100, Duration: 10 * time.Second, Every: 10 * time.Millisecond}
+	return LagPlan{CreateRate: 100, Duration: 10 * time.Second, Every: 10 * time.Millisecond, Drain: 5 * time.Second}
 }
 
-// LagResult is the projection lag on each store, SQLite first (the baseline).
+// LagResult is the projection lag of each process measured, the SQLite
+// store's serve first (the baseline of the stores).
 type LagResult struct {
 	CreateRate float64  `json:"create_rate"`
 	Seconds    float64  `json:"seconds"`
@@ -42,10 +39,18 @@ type LagResult struct {
 	Skipped    string   `json:"skipped,omitempty"`
 }
 
-// LagRun is one store's figure. Lag is in events (store head minus the read
-// model's checkpoint, computed by the server on each scrape).
+// LagRun is one process's figure under one store and read model. Lag is in
+// events (store head minus the process's read model checkpoint, computed by
+// the process on each scrape): for a process that does not project (api
+// beside serve on the PostgreSQL read model) the checkpoint is the one the
+// projector's NOTIFY told it.
 type LagRun struct {
-	Store      string  `json:"store"`
+	Store     string `json:"store"`
+	ReadModel string `json:"read_model"`
+	Process   string `json:"process"` // serve, or api (started beside serve)
+	// Projects: this process ran the projector of its read model (its own
+	// SQLite file, or the PostgreSQL one's lease).
+	Projects   bool    `json:"projects"`
 	Creates    int     `json:"creates"`
 	Errors     int     `json:"errors"`
 	CreatesPS  float64 `json:"creates_per_s"`
@@ -58,120 +63,175 @@ type LagRun struct {
 	FirstError string  `json:"first_error,omitempty"`
 }
 
-// RunLag measures the lag on a SQLite-store server, then on a PostgreSQL-store
-// one (a throwaway schema, migrated first, dropped after) unless skipPG.
+// lagSetup is one measurement: a serve on store and read model, and with
+// api an `octavia-es api` process beside it (creates go to serve).
+type lagSetup struct {
+	store, readModel string
+	env              []string // selects the store and read model
+	api              []string // nil: no api process; else its extra environment
+}
+
+// RunLag measures the lag on a SQLite-store serve, then (unless skipPG) on
+// PostgreSQL-store ones with the SQLite read model and with the PostgreSQL
+// read model, each on a throwaway schema migrated first and dropped after,
+// each with an api process beside serve.
 func RunLag(ctx context.Context, o options, plan LagPlan, skipPG bool, log *slog.Logger) LagResult {
 	res := LagResult{CreateRate: plan.CreateRate, Seconds: plan.Duration.Seconds()}
 	subnet := o.subnet
 	if subnet == "" {
 		subnet = subnetFromConfig(o.config)
 	}
-	log.Info("projection lag: SQLite store")
-	res.Runs = append(res.Runs, lagOn(ctx, o, plan, subnet, "SQLite", nil, log))
-	pg := LagRun{Store: "PostgreSQL"}
-	switch {
-	case skipPG:
-		pg.Skipped = "-skip-postgres"
-	case ctx.Err() != nil:
-		pg.Skipped = "interrupted"
-	default:
-		pg = lagPostgres(ctx, o, plan, subnet, log)
+	log.Info("projection lag: SQLite store, SQLite read model")
+	res.Runs = append(res.Runs, lagOn(ctx, o, plan, subnet, lagSetup{store: "SQLite", readModel: rmSQLite}, log)...)
+	for _, rm := range []string{rmSQLite, rmPostgres} {
+		skip := LagRun{Store: "PostgreSQL", ReadModel: rm, Process: "serve"}
+		switch {
+		case skipPG:
+			skip.Skipped = "-skip-postgres"
+		case ctx.Err() != nil:
+			skip.Skipped = "interrupted"
+		default:
+			res.Runs = append(res.Runs, lagPostgres(ctx, o, plan, subnet, rm, log)...)
+			continue
+		}
+		res.Runs = append(res.Runs, skip)
 	}
-	res.Runs = append(res.Runs, pg)
 	return res
 }
 
-func lagPostgres(ctx context.Context, o options, plan LagPlan, subnet string, log *slog.Logger) LagRun {
-	run := LagRun{Store: "PostgreSQL"}
+func lagPostgres(ctx context.Context, o options, plan LagPlan, subnet, readModel string, log *slog.Logger) []LagRun {
 	env, cleanup, skipped, err := postgresStoreEnv(ctx, o, "bench_lag_", log)
 	defer cleanup()
 	if skipped != "" || err != nil {
-		run.Skipped = skipped
+		run := LagRun{Store: "PostgreSQL", ReadModel: readModel, Process: "serve", Skipped: skipped}
 		if err != nil {
 			run.Error = err.Error()
 		}
-		return run
+		return []LagRun{run}
 	}
-	log.Info("projection lag: PostgreSQL store")
-	return lagOn(ctx, o, plan, subnet, "PostgreSQL", env, log)
+	log.Info("projection lag: PostgreSQL store", "read model", readModel)
+	return lagOn(ctx, o, plan, subnet, lagSetup{
+		store: "PostgreSQL", readModel: readModel,
+		env: append(env, readModelEnv(readModel)), api: apiProcessEnv(o.postgresDSN),
+	}, log)
 }
 
-// postgresStoreEnv migrates a throwaway schema named prefix+random and
-// returns the server environment that selects it; cleanup drops it. skipped
-// is set when PostgreSQL does not answer.
-func postgresStoreEnv(ctx context.Context, o options, prefix string, log *slog.Logger) (env []string, cleanup func(), skipped string, err error) {
-	cleanup = func() {}
-	if err := reachable(ctx, o.postgresDSN); err != nil {
-		return nil, cleanup, "PostgreSQL unreachable: " + err.Error(), nil
+// lagOn starts serve (noop drivers) and, if asked, an api process beside
+// it, and measures the lag each of them reports under the same creates.
+func lagOn(ctx context.Context, o options, plan LagPlan, subnet string, s lagSetup, log *slog.Logger) []LagRun {
+	runs := []LagRun{{Store: s.store, ReadModel: s.readModel, Process: "serve"}}
+	if s.api != nil {
+		runs = append(runs, LagRun{Store: s.store, ReadModel: s.readModel, Process: "api"})
 	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := prefix + hex.EncodeToString(b)
-	cleanup = func() { dropSchema(ctx, o.postgresDSN, schema, log) }
-	mctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(mctx, o.bin, "migrate", "--postgres-dsn", o.postgresDSN, "--postgres-schema", schema).CombinedOutput()
+	fail := func(err error) []LagRun {
+		for i := range runs {
+			runs[i].Error = err.Error()
+		}
+		return runs
+	}
+	env := append([]string{"OCTAVIA_ES_DRIVERS_COMPUTE=noop", "OCTAVIA_ES_DRIVERS_NETWORK=noop", "OCTAVIA_ES_DRIVERS_AMPHORA=noop"}, s.env...)
+	name := "server-lag-" + strings.ToLower(s.store) + "-rm-" + strings.ToLower(s.readModel)
+	servePath := filepath.Join(o.out, name+".log")
+	serveLog, err := os.Create(servePath)
 	if err != nil {
-		return nil, cleanup, "", fmt.Errorf("migrate: %w: %s", err, firstLine(string(out)))
+		return fail(err)
 	}
-	return []string{
-		"OCTAVIA_ES_STORE_DRIVER=postgres",
-		"OCTAVIA_ES_STORE_POSTGRES_DSN=" + o.postgresDSN,
-		"OCTAVIA_ES_STORE_POSTGRES_SCHEMA=" + schema,
-	}, cleanup, "", nil
-}
-
-func dropSchema(ctx context.Context, dsn, schema string, log *slog.Logger) {
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(dctx, dsn)
+	defer serveLog.Close()
+	srv, err := startServer(ctx, o.bin, o.config, serveLog, 30*time.Second, env...)
 	if err != nil {
-		log.Warn("drop the lag benchmark's schema", "schema", schema, "err", err)
-		return
-	}
-	defer conn.Close(dctx)
-	if _, err := conn.Exec(dctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-		log.Warn("drop the lag benchmark's schema", "schema", schema, "err", err)
-	}
-}
-
-// lagOn starts a server with env (noop drivers) and measures on it.
-func lagOn(ctx context.Context, o options, plan LagPlan, subnet, store string, env []string, log *slog.Logger) LagRun {
-	run := LagRun{Store: store}
-	logFile, err := os.Create(filepath.Join(o.out, "server-lag-"+strings.ToLower(store)+".log"))
-	if err != nil {
-		run.Error = err.Error()
-		return run
-	}
-	defer logFile.Close()
-	env = append([]string{"OCTAVIA_ES_DRIVERS_COMPUTE=noop", "OCTAVIA_ES_DRIVERS_NETWORK=noop", "OCTAVIA_ES_DRIVERS_AMPHORA=noop"}, env...)
-	srv, err := startServer(ctx, o.bin, o.config, logFile, 30*time.Second, env...)
-	if err != nil {
-		run.Error = err.Error()
-		return run
+		return fail(err)
 	}
 	defer srv.Stop()
+	shared := s.readModel == rmPostgres
+	if shared && !waitLog(ctx, servePath, projectorLeaseLog, 10*time.Second) {
+		log.Warn("serve has not taken the projector lease yet; the api process may take it", "log", servePath)
+	}
+	targets := []lagTarget{{base: srv.URL, run: &runs[0]}}
+
+	apiPath := filepath.Join(o.out, name+"-api.log")
+	if s.api != nil {
+		apiLog, err := os.Create(apiPath)
+		if err != nil {
+			return fail(err)
+		}
+		defer apiLog.Close()
+		api, err := startProcess(ctx, o.bin, "api", o.config, apiLog, 30*time.Second, append(env, s.api...)...)
+		if err != nil {
+			runs[1].Error = "api process: " + err.Error()
+		} else {
+			defer api.Stop()
+			targets = append(targets, lagTarget{base: api.URL, run: &runs[1]})
+		}
+	}
 	c := NewClient(srv.URL, o.project, subnet, 32)
 	defer c.Close()
-	measureLag(ctx, c, srv.URL, plan, &run)
-	return run
+	measureLag(ctx, c, plan, targets)
+
+	// Who projected: a SQLite read model is each process's own; the
+	// PostgreSQL one's projector runs where the lease is (its logs say).
+	runs[0].Projects = !shared || logContains(servePath, projectorLeaseLog)
+	if s.api != nil {
+		runs[1].Projects = !shared || logContains(apiPath, projectorLeaseLog)
+	}
+	return runs
 }
 
-// measureLag sends creates at plan's rate for plan.Duration (each in its own
-// goroutine, at most 32 in flight) while sampling the lag gauge, and keeps
-// sampling until the lag is back to 0 (at most 5 s more).
-func measureLag(ctx context.Context, c *Client, base string, plan LagPlan, run *LagRun) {
-	sctx, stopSampling := context.WithCancel(ctx)
-	var samples []float64
-	var sampleErr error
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		samples, sampleErr = sampleLag(sctx, base, plan.Every)
-	}()
+// lagTarget is one process whose gauge is sampled, and where its figure goes.
+type lagTarget struct {
+	base string
+	run  *LagRun
+}
 
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+// lagLoad is what the steady creates did.
+type lagLoad struct {
+	creates, errors int
+	firstError      string
+	perSec          float64
+}
+
+// measureLag sends creates at plan's rate for plan.Duration while sampling
+// every target's lag gauge, and keeps sampling until every lag is back to 0
+// (at most plan.Drain more).
+func measureLag(ctx context.Context, c *Client, plan LagPlan, targets []lagTarget) {
+	sctx, stopSampling := context.WithCancel(ctx)
+	samples := make([][]float64, len(targets))
+	sampleErrs := make([]error, len(targets))
+	var sampling sync.WaitGroup
+	for i, t := range targets {
+		sampling.Go(func() { samples[i], sampleErrs[i] = sampleLag(sctx, t.base, plan.Every) })
+	}
+	load := sendCreates(ctx, c, plan)
+	// Let the read models catch up, so the tail is in the samples.
+	drain := time.Now().Add(plan.Drain)
+	for time.Now().Before(drain) && ctx.Err() == nil && !allCaughtUp(ctx, targets) {
+		time.Sleep(plan.Every)
+	}
+	stopSampling()
+	sampling.Wait()
+	for i, t := range targets {
+		r := t.run
+		r.Creates, r.Errors, r.FirstError, r.CreatesPS = load.creates, load.errors, load.firstError, load.perSec
+		s := samples[i]
+		if len(s) == 0 {
+			r.Error = fmt.Sprintf("no lag samples from %s/metrics: %v", t.base, sampleErrs[i])
+			continue
+		}
+		sort.Float64s(s)
+		r.Samples = len(s)
+		r.P50Events = pct(s, 0.50)
+		r.P99Events = pct(s, 0.99)
+		r.MaxEvents = s[len(s)-1]
+	}
+}
+
+// sendCreates posts load balancers at plan's rate for plan.Duration, each
+// in its own goroutine, at most 32 in flight.
+func sendCreates(ctx context.Context, c *Client, plan LagPlan) lagLoad {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		load lagLoad
+	)
 	sem := make(chan struct{}, 32)
 	interval := time.Duration(float64(time.Second) / plan.CreateRate)
 	start := time.Now()
@@ -184,37 +244,29 @@ func measureLag(ctx context.Context, c *Client, base string, plan LagPlan, run *
 			_, err := c.CreateLB(ctx, fmt.Sprintf("lag-%d", i))
 			mu.Lock()
 			defer mu.Unlock()
-			run.Creates++
+			load.creates++
 			if err != nil {
-				run.Errors++
-				if run.FirstError == "" {
-					run.FirstError = err.Error()
+				load.errors++
+				if load.firstError == "" {
+					load.firstError = err.Error()
 				}
 			}
 		})
 	}
 	tick.Stop()
 	wg.Wait()
-	run.CreatesPS = float64(run.Creates) / time.Since(start).Seconds()
-	// Let the read model catch up, so the tail is in the samples.
-	drain := time.Now().Add(5 * time.Second)
-	for time.Now().Before(drain) && ctx.Err() == nil {
-		if v, err := scrapeLag(ctx, base); err == nil && v == 0 {
-			break
+	load.perSec = float64(load.creates) / time.Since(start).Seconds()
+	return load
+}
+
+// allCaughtUp reports whether every target's lag gauge reads 0.
+func allCaughtUp(ctx context.Context, targets []lagTarget) bool {
+	for _, t := range targets {
+		if v, err := scrapeLag(ctx, t.base); err != nil || v != 0 {
+			return false
 		}
-		time.Sleep(plan.Every)
 	}
-	stopSampling()
-	<-sampled
-	if len(samples) == 0 {
-		run.Error = fmt.Sprintf("no lag samples from %s/metrics: %v", base, sampleErr)
-		return
-	}
-	sort.Float64s(samples)
-	run.Samples = len(samples)
-	run.P50Events = pct(samples, 0.50)
-	run.P99Events = pct(samples, 0.99)
-	run.MaxEvents = samples[len(samples)-1]
+	return true
 }
 
 // sampleLag scrapes the gauge every interval until ctx ends.
@@ -283,56 +335,4 @@ func parseLag(r io.Reader) (float64, error) {
 func pct(sorted []float64, p float64) float64 {
 	i := int(float64(len(sorted))*p+0.5) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-func lagTable(l LagResult) Table {
-	t := Table{
-		Title: fmt.Sprintf("Projection lag: octavia-es serve (noop drivers) on each event store, %.0f creates/s for %.0f s, "+
-			"octavia_es_projection_lag_events (store head − read model checkpoint, in events) scraped from /metrics every 10 ms. "+
-			"The read model is SQLite in both (PostgreSQL read models are not built yet). Baseline: the SQLite store, same load, same run.",
-			l.CreateRate, l.Seconds),
-		Header: []string{"store", "creates", "creates/s", "samples", "lag p50", "lag p99", "lag max", "p99 vs SQLite"},
-	}
-	if l.Skipped != "" {
-		t.Add("-", "-", "-", "-", "-", "-", "-", "not run: "+l.Skipped)
-		return t
-	}
-	var base *LagRun
-	for i := range l.Runs {
-		r := l.Runs[i]
-		switch {
-		case r.Skipped != "":
-			t.Add(r.Store, "-", "-", "-", "-", "-", "-", "not run: "+r.Skipped)
-			continue
-		case r.Error != "":
-			t.Add(r.Store, "-", "-", "-", "-", "-", "-", "error: "+firstLine(r.Error))
-			continue
-		}
-		cmp := "(baseline)"
-		if base == nil {
-			base = &l.Runs[i]
-		} else {
-			cmp = fmt.Sprintf("%.0f vs %.0f events", r.P99Events, base.P99Events)
-		}
-		creates := strconv.Itoa(r.Creates)
-		if r.Errors > 0 {
-			creates += fmt.Sprintf(" (%d errors)", r.Errors)
-		}
-		t.Add(r.Store, creates, fmtRate(r.CreatesPS), strconv.Itoa(r.Samples),
-			fmt.Sprintf("%.0f", r.P50Events), fmt.Sprintf("%.0f", r.P99Events), fmt.Sprintf("%.0f", r.MaxEvents), cmp)
-	}
-	return t
-}
-
-func lagProblems(l LagResult) []string {
-	var out []string
-	for _, r := range l.Runs {
-		if r.Error != "" {
-			out = append(out, "projection lag ("+r.Store+"): "+firstLine(r.Error))
-		}
-		if r.Errors > 0 {
-			out = append(out, fmt.Sprintf("projection lag (%s): %d of %d creates failed: %s", r.Store, r.Errors, r.Creates, firstLine(r.FirstError)))
-		}
-	}
-	return out
 }

@@ -41,6 +41,7 @@ type options struct {
 	postgresDSN, pgBenchtime                                                                   string
 	lbs, workers, replayEvents                                                                 int
 	skipAPI, skipGoBench, skipAmphorae, skipReplay, skipSSE, skipPostgres, skipLag, skipPGList bool
+	skipPGAppends                                                                              bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -64,6 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.skipSSE, "skip-sse", false, "skip the event stream fan-out benchmark")
 	fs.BoolVar(&o.skipPGList, "skip-pg-list", false, "skip the list at -lbs load balancers on the PostgreSQL event store")
 	fs.BoolVar(&o.skipLag, "skip-lag", false, "skip the projection lag benchmark")
+	fs.BoolVar(&o.skipPGAppends, "skip-pg-appends", false, "skip the PostgreSQL event store append benchmarks only")
 	fs.BoolVar(&o.skipPostgres, "skip-postgres", false, "skip the PostgreSQL benchmarks (skipped with a note anyway when -postgres-dsn is unreachable)")
 	fs.StringVar(&o.postgresDSN, "postgres-dsn", envOr("OCTAVIA_ES_BENCH_POSTGRES", defaultPostgresDSN), "PostgreSQL (default $OCTAVIA_ES_BENCH_POSTGRES, else the local one) for the PostgreSQL benchmarks (each uses throw-away schemas)")
 	fs.StringVar(&o.pgBenchtime, "pg-benchtime", "1s", "go test -benchtime for the PostgreSQL append benchmarks")
@@ -151,7 +153,7 @@ func execute(ctx context.Context, o options, p Plan, stdout, stderr io.Writer) i
 	} else {
 		r.PGList.Skipped = "-skip-pg-list, -skip-postgres, or -url: it starts its own server"
 	}
-	if !o.skipPostgres && ctx.Err() == nil {
+	if !o.skipPostgres && !o.skipPGAppends && ctx.Err() == nil {
 		log.Info("PostgreSQL event store benchmarks (go test -bench)", "dsn", redactDSN(o.postgresDSN))
 		var raw strings.Builder
 		r.Postgres = RunPostgres(ctx, o.repo, o.postgresDSN, o.pgBenchtime, &raw)
@@ -163,7 +165,7 @@ func execute(ctx context.Context, o options, p Plan, stdout, stderr io.Writer) i
 		}
 		_ = os.WriteFile(filepath.Join(o.out, "gobench-postgres.txt"), []byte(raw.String()), 0o644)
 	} else {
-		r.Postgres = PostgresResult{DSN: redactDSN(o.postgresDSN), Skipped: "-skip-postgres"}
+		r.Postgres = PostgresResult{DSN: redactDSN(o.postgresDSN), Skipped: "-skip-postgres or -skip-pg-appends"}
 	}
 	r.DurationSec = time.Since(started).Seconds()
 

@@ -42,7 +42,7 @@ func replayTable(runs []ReplayRun) Table {
 	t := Table{
 		Title: "Replay: projections.Replay of every projection into a fresh SQLite read model, from a store filled first with generated " +
 			"histories (about 22.5 events per load balancer, decided by the aggregate, 1,000 interleaved at a time in 3 appends each). " +
-			"Baseline: a plain ReadAll scan of the same store, same page size, same run.",
+			"Baseline: a plain ReadAll scan of the same store, same page size, same run. (Into the PostgreSQL read model, projections.ReplayPostgres, is not timed here.)",
 		Header: []string{"store", "events", "LBs", "generated at", "scan", "replay", "replay events/s", "baseline (this run)", "ratio", "aim"},
 	}
 	if len(runs) == 0 {

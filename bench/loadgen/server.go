@@ -38,6 +38,12 @@ func StartServer(ctx context.Context, bin, config string, logFile io.Writer, rea
 
 // startServer is StartServer with env (KEY=VALUE) added to the server's.
 func startServer(ctx context.Context, bin, config string, logFile io.Writer, ready time.Duration, env ...string) (*Server, error) {
+	return startProcess(ctx, bin, "serve", config, logFile, ready, env...)
+}
+
+// startProcess is startServer for another command that serves the API
+// (serve, api), on a port and data directory of its own.
+func startProcess(ctx context.Context, bin, command, config string, logFile io.Writer, ready time.Duration, env ...string) (*Server, error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, err
@@ -46,7 +52,7 @@ func startServer(ctx context.Context, bin, config string, logFile io.Writer, rea
 	if err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	cmd := exec.Command(bin, "serve", "--config", config, "--listen", addr, "--data-dir", dir)
+	cmd := exec.Command(bin, command, "--config", config, "--listen", addr, "--data-dir", dir)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Explicit env too, in case a flag is not wired: the address stays loopback.
 	cmd.Env = append(os.Environ(), "OCTAVIA_ES_API_LISTEN="+addr, "OCTAVIA_ES_DATA_DIR="+dir)

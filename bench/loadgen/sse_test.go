@@ -176,7 +176,7 @@ func TestEventTables(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"1M < 30 s: met", "1M < 30 s: NOT met", "PostgreSQL (into the SQLite read model)", "not run: no PostgreSQL",
+		"1M < 30 s: met", "1M < 30 s: NOT met", "PostgreSQL (into the SQLite read model)", "ReplayPostgres, is not timed here", "not run: no PostgreSQL",
 		"failed: replay: boom", "not run (-skip-replay, or -url)", "41153", "scan 285718 ev/s", "0.14× ev/s",
 		"append → SSE delivery (200 creates)", "channel p99 0.28 ms", "61× p99", "not run (-skip-sse)",
 	} {
