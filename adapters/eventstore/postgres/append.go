@@ -19,8 +19,10 @@ import (
 const (
 	appendFunction = "append_group"
 	// An empty append still checks the expected version (no lock needed:
-	// nothing is written).
-	sqlStreamVersion = `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1`
+	// nothing is written). ORDER BY … LIMIT 1 rather than MAX: planned on a
+	// small table, MAX becomes an aggregate over every index entry of the
+	// stream, a plan that stays cached as the stream grows (see 0003).
+	sqlStreamVersion = `SELECT COALESCE((SELECT version FROM events WHERE stream = $1 ORDER BY version DESC LIMIT 1), 0)`
 
 	codeUniqueViolation = "23505"
 )

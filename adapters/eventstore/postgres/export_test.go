@@ -50,7 +50,7 @@ func AppendGroup(ctx context.Context, s *Store, apps []GroupAppend) ([]GroupResu
 		}
 		reqs[i], outs[i] = newAppendReq(ctx, a.Stream, a.Expected, cols), out
 	}
-	s.writer.write(reqs)
+	s.writer.write(ctx, reqs)
 	results := make([]GroupResult, len(apps))
 	for i, r := range reqs {
 		results[i].Events, results[i].Err = finish(r, outs[i], <-r.res)

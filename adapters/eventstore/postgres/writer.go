@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,17 +25,26 @@ var errClosed = errors.New("eventstore/postgres: store closed")
 // everything queued while the previous group was committing as one call of
 // append_group: concurrent appenders share one transaction and one WAL
 // flush instead of queueing on the positions row lock one commit at a time.
+// An append that finds the writer idle (nothing queued, no group in
+// flight, the last group it sent a group of one) is sent by its caller as a
+// group of one, which spares a lone writer two goroutine hand-offs per
+// append; while appends queue together, all of them go through the writer,
+// so that they keep sharing commits.
 type writer struct {
 	pool      *pgxpool.Pool
 	sql       string
 	channel   string
 	maxAppend int
-	onWrite   func() // after a group wrote something
+	onWrite   func()                                                      // after a group wrote something
+	send      func(context.Context, []*appendReq) ([]appendResult, error) // call; tests stub it
 
-	reqs   chan *appendReq
-	ctx    context.Context // cancelled by close
-	cancel context.CancelFunc
-	done   chan struct{}
+	reqs    chan *appendReq
+	sending sync.Mutex      // held while a group is in flight
+	queued  atomic.Int64    // requests handed to run and not answered yet
+	grouped atomic.Bool     // run's last group held several appends (or left some)
+	ctx     context.Context // cancelled by close
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 // appendReq is one Append waiting for its group.
@@ -43,6 +54,7 @@ type appendReq struct {
 	expected int64
 	cols     batch
 	res      chan appendResult // buffered: the writer never blocks on a caller that left
+	queued   bool              // counted in writer.queued
 }
 
 type appendResult struct {
@@ -58,6 +70,7 @@ func newWriter(pool *pgxpool.Pool, fn, channel string, onWrite func()) *writer {
 		pool: pool, sql: appendSQL(fn), channel: channel, maxAppend: defaultGroupAppends, onWrite: onWrite,
 		reqs: make(chan *appendReq), ctx: ctx, cancel: cancel, done: make(chan struct{}),
 	}
+	w.send = w.call
 	go w.run()
 	return w
 }
@@ -73,11 +86,28 @@ func appendSQL(fn string) string {
 // once r is in flight, the events may or may not have been written (as with
 // any database call cut short).
 func (w *writer) submit(ctx context.Context, r *appendReq) appendResult {
+	if !w.grouped.Load() && w.queued.Load() == 0 && w.sending.TryLock() {
+		defer w.sending.Unlock()
+		switch {
+		case w.ctx.Err() != nil:
+			return appendResult{err: errClosed}
+		case ctx.Err() != nil:
+			return appendResult{err: ctx.Err()}
+		}
+		// The caller's ctx: if it ends, the statement is cancelled and
+		// its outcome unknown, as when it ends while queued.
+		w.write(ctx, []*appendReq{r})
+		return <-r.res
+	}
+	r.queued = true
+	w.queued.Add(1)
 	select {
 	case w.reqs <- r:
 	case <-ctx.Done():
+		w.queued.Add(-1)
 		return appendResult{err: ctx.Err()}
 	case <-w.ctx.Done():
+		w.queued.Add(-1)
 		return appendResult{err: errClosed}
 	}
 	select {
@@ -107,15 +137,20 @@ func (w *writer) run() {
 				return
 			}
 		}
+		// Whatever queues while a caller's own append is in flight joins
+		// this group: drain once that is done.
+		w.sending.Lock()
 		pending = w.drain(pending)
 		var group []*appendReq
 		group, carry = w.form(pending)
+		w.grouped.Store(len(group) > 1 || len(carry) > 0)
 		if len(group) > 0 {
-			w.write(group)
+			w.write(w.ctx, group)
 		}
+		w.sending.Unlock()
 		if w.ctx.Err() != nil {
 			for _, r := range carry {
-				r.res <- appendResult{err: errClosed}
+				w.answer(r, appendResult{err: errClosed})
 			}
 			return
 		}
@@ -145,7 +180,7 @@ func (w *writer) form(pending []*appendReq) (group, rest []*appendReq) {
 	for _, r := range pending {
 		switch {
 		case r.ctx.Err() != nil:
-			r.res <- appendResult{err: r.ctx.Err()}
+			w.answer(r, appendResult{err: r.ctx.Err()})
 		case streams[r.stream] || len(group) == w.maxAppend || (len(group) > 0 && evs+len(r.cols.ids) > groupEvents):
 			rest = append(rest, r)
 		default:
@@ -160,24 +195,24 @@ func (w *writer) form(pending []*appendReq) (group, rest []*appendReq) {
 // write sends the group and answers its requests. When the statement fails
 // on the server, nothing of the group was written: each append is retried
 // alone, so the error reaches the append that caused it only.
-func (w *writer) write(group []*appendReq) {
-	results, err := w.call(group)
+func (w *writer) write(ctx context.Context, group []*appendReq) {
+	results, err := w.send(ctx, group)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if len(group) > 1 && errors.As(err, &pgErr) {
 			for _, r := range group {
-				w.write([]*appendReq{r})
+				w.write(ctx, []*appendReq{r})
 			}
 			return
 		}
 		for _, r := range group {
-			r.res <- appendResult{err: err}
+			w.answer(r, appendResult{err: err})
 		}
 		return
 	}
 	wrote := false
 	for i, r := range group {
-		r.res <- results[i]
+		w.answer(r, results[i])
 		wrote = wrote || results[i].appended
 	}
 	if wrote {
@@ -185,8 +220,16 @@ func (w *writer) write(group []*appendReq) {
 	}
 }
 
+// answer hands r its outcome.
+func (w *writer) answer(r *appendReq, res appendResult) {
+	r.res <- res
+	if r.queued {
+		w.queued.Add(-1)
+	}
+}
+
 // call runs append_group once for the group.
-func (w *writer) call(group []*appendReq) ([]appendResult, error) {
+func (w *writer) call(ctx context.Context, group []*appendReq) ([]appendResult, error) {
 	n := 0
 	for _, r := range group {
 		n += len(r.cols.ids)
@@ -195,21 +238,26 @@ func (w *writer) call(group []*appendReq) ([]appendResult, error) {
 		streams  = make([]string, len(group))
 		expected = make([]int64, len(group))
 		appendOf = make([]int32, 0, n)
-		all      = newBatch(0, n)
+		all      = group[0].cols // a group of one (a lone writer's) is sent as staged
 	)
+	if len(group) > 1 {
+		all = newBatch(0, n)
+	}
 	for i, r := range group {
 		streams[i], expected[i] = r.stream, r.expected
 		for range r.cols.ids {
 			appendOf = append(appendOf, int32(i+1))
 		}
-		all.add(r.cols)
+		if len(group) > 1 {
+			all.add(r.cols)
+		}
 	}
 	var (
 		appended      []bool
 		current       []int64
 		base, written int64
 	)
-	err := w.pool.QueryRow(w.ctx, w.sql, w.channel, streams, expected, appendOf,
+	err := w.pool.QueryRow(ctx, w.sql, w.channel, streams, expected, appendOf,
 		all.ids, all.types, all.schemaVersions, all.times, all.actors, all.correlationIDs, all.causationIDs, all.data,
 	).Scan(&appended, &current, &base, &written)
 	if err != nil {

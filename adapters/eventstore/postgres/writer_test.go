@@ -3,8 +3,12 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestWriterFormsGroups(t *testing.T) {
@@ -65,4 +69,75 @@ func streamsOf(rs []*appendReq) string {
 		names[i] = r.stream
 	}
 	return strings.Join(names, " ")
+}
+
+// TestWriterSendsAloneOnlyWhenIdle: an append that finds the writer idle is
+// sent by its caller; appends that arrive while a group is in flight queue
+// and go together; after such a group, appends keep going through the
+// writer until it sends a group of one again.
+func TestWriterSendsAloneOnlyWhenIdle(t *testing.T) {
+	w := newWriter(nil, "append_group", "c", func() {})
+	defer w.close()
+	var (
+		mu      sync.Mutex
+		sent    []string
+		block   atomic.Bool
+		release = make(chan struct{})
+	)
+	w.send = func(ctx context.Context, group []*appendReq) ([]appendResult, error) {
+		by := "caller"
+		if ctx == w.ctx {
+			by = "writer"
+		}
+		mu.Lock()
+		sent = append(sent, fmt.Sprintf("%s:%d", by, len(group)))
+		mu.Unlock()
+		if block.Load() {
+			<-release
+		}
+		out := make([]appendResult, len(group))
+		for i := range out {
+			out[i].appended = true
+		}
+		return out, nil
+	}
+	ctx := context.Background()
+	submit := func(stream string) {
+		if res := w.submit(ctx, newAppendReq(ctx, stream, -1, newBatch(1, 1))); res.err != nil {
+			t.Error(res.err)
+		}
+	}
+	sentSoFar := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), sent...)
+	}
+	waitFor := func(what string, cond func() bool) {
+		for deadline := time.Now().Add(5 * time.Second); !cond(); {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s (sent %v)", what, sentSoFar())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	submit("a")
+	block.Store(true)
+	var wg sync.WaitGroup
+	wg.Go(func() { submit("b") })
+	waitFor("b in flight", func() bool { return len(sentSoFar()) == 2 })
+	for _, s := range []string{"c", "d", "e"} {
+		wg.Go(func() { submit(s) })
+	}
+	waitFor("c, d, e queued", func() bool { return w.queued.Load() == 3 })
+	block.Store(false)
+	close(release)
+	wg.Wait()
+	submit("f")
+	submit("g")
+
+	want := []string{"caller:1", "caller:1", "writer:3", "writer:1", "caller:1"}
+	if got := sentSoFar(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sent %v, want %v", got, want)
+	}
 }

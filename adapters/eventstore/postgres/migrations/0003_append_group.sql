@@ -73,7 +73,9 @@ BEGIN
         -- A group of one, every event its own. Plain statements: about 50 µs
         -- less server time per call than the one below (measured), whose
         -- joins, windows and CTEs only larger groups need.
-        SELECT COALESCE(MAX(e.version), 0) INTO v_current FROM events e WHERE e.stream = p_streams[1];
+        SELECT e.version INTO v_current FROM events e WHERE e.stream = p_streams[1]
+        ORDER BY e.version DESC LIMIT 1;
+        v_current := COALESCE(v_current, 0);
         current_version := ARRAY[v_current];
         appended := ARRAY[COALESCE(p_expected[1] IN (-1, v_current), false)];
         IF NOT appended[1] THEN
@@ -97,9 +99,10 @@ BEGIN
     WITH checked AS (
         SELECT a.idx, a.stream, m.current, (a.expected = -1 OR a.expected = m.current) AS ok
         FROM unnest(p_streams, p_expected) WITH ORDINALITY AS a(stream, expected, idx)
-        CROSS JOIN LATERAL (
-            SELECT COALESCE(MAX(e.version), 0) AS current FROM events e WHERE e.stream = a.stream
-        ) m
+        LEFT JOIN LATERAL (
+            SELECT e.version FROM events e WHERE e.stream = a.stream ORDER BY e.version DESC LIMIT 1
+        ) v ON true
+        CROSS JOIN LATERAL (SELECT COALESCE(v.version, 0) AS current) m
     ), ins AS (
         INSERT INTO events (position, id, stream, version, type, schema_version, time, actor,
                             correlation_id, causation_id, data)
