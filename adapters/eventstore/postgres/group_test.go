@@ -117,17 +117,17 @@ func TestGroupRejectionsUseNoPositions(t *testing.T) {
 		wantHead int64
 	}{
 		{"rejected in the middle", []postgres.GroupAppend{
-			{Stream: "a", Expected: 1, Events: []events.Envelope{event(1), event(2)}},
-			{Stream: "b", Expected: 3, Events: []events.Envelope{event(3), event(4), event(5)}},
-			{Stream: "c", Expected: eventstore.ExpectAny, Events: []events.Envelope{event(6)}},
+			{Stream: "a", Expected: 1, Events: []events.Envelope{by("p1", event(1)), by("p2", event(2))}},
+			{Stream: "b", Expected: 3, Events: []events.Envelope{by("p3", event(3)), event(4), event(5)}},
+			{Stream: "c", Expected: eventstore.ExpectAny, Events: []events.Envelope{by("p4", event(6))}},
 		}, []bool{true, false, true}, 4},
 		{"all rejected", []postgres.GroupAppend{
 			{Stream: "a", Expected: 1, Events: []events.Envelope{event(7)}},
 			{Stream: "c", Expected: eventstore.ExpectNoStream, Events: []events.Envelope{event(8)}},
 		}, []bool{false, false}, 4},
 		{"first rejected", []postgres.GroupAppend{
-			{Stream: "b", Expected: 1, Events: []events.Envelope{event(9)}},
-			{Stream: "d", Expected: eventstore.ExpectNoStream, Events: []events.Envelope{event(10), event(11)}},
+			{Stream: "b", Expected: 1, Events: []events.Envelope{by("p5", event(9))}},
+			{Stream: "d", Expected: eventstore.ExpectNoStream, Events: []events.Envelope{by("p6", event(10)), by("p6", event(11))}},
 		}, []bool{false, true}, 6},
 	}
 	for _, g := range groups {
@@ -166,8 +166,14 @@ func TestGroupRejectionsUseNoPositions(t *testing.T) {
 	}
 }
 
+// by gives e an actor of project p.
+func by(p string, e events.Envelope) events.Envelope {
+	e.Actor = events.Actor{ProjectID: p, RequestID: "req-" + p}
+	return e
+}
+
 // assertStored fails unless the stream holds evs at the positions and
-// versions Append returned for them.
+// versions Append returned for them, with their actors.
 func assertStored(ctx context.Context, t *testing.T, s *postgres.Store, evs []events.Envelope) {
 	t.Helper()
 	read, err := s.ReadStream(ctx, evs[0].Stream, evs[0].Version-1)
@@ -175,9 +181,9 @@ func assertStored(ctx context.Context, t *testing.T, s *postgres.Store, evs []ev
 		t.Fatalf("ReadStream(%s) = %d events, %v; want at least %d", evs[0].Stream, len(read), err, len(evs))
 	}
 	for j, e := range evs {
-		if read[j].ID != e.ID || read[j].Position != e.Position || read[j].Version != e.Version {
-			t.Errorf("%s: stored %s at position %d version %d, returned at %d version %d",
-				e.Stream, read[j].ID, read[j].Position, read[j].Version, e.Position, e.Version)
+		if read[j].ID != e.ID || read[j].Position != e.Position || read[j].Version != e.Version || read[j].Actor != e.Actor {
+			t.Errorf("%s: stored %s at position %d version %d by %+v, returned at %d version %d by %+v",
+				e.Stream, read[j].ID, read[j].Position, read[j].Version, read[j].Actor, e.Position, e.Version, e.Actor)
 		}
 	}
 }

@@ -79,7 +79,7 @@ func newWriter(pool *pgxpool.Pool, fn, channel string, onWrite func()) *writer {
 // broken variants to show the conformance suite catches them).
 func appendSQL(fn string) string {
 	return `SELECT appended, current_version, base, written FROM ` + fn +
-		`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+		`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 }
 
 // submit queues r and waits for its outcome or the end of ctx. If ctx ends
@@ -258,7 +258,7 @@ func (w *writer) call(ctx context.Context, group []*appendReq) ([]appendResult, 
 		base, written int64
 	)
 	err := w.pool.QueryRow(ctx, w.sql, w.channel, streams, expected, appendOf,
-		all.ids, all.types, all.schemaVersions, all.times, all.actors, all.correlationIDs, all.causationIDs, all.data,
+		all.ids, all.types, all.schemaVersions, all.times, all.actors, all.actorOf, all.correlationIDs, all.causationIDs, all.data,
 	).Scan(&appended, &current, &base, &written)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,9 @@
 -- Arguments: per append (index i = 1..n) its stream and expected version
 -- (-1: any); then the events of all appends, with the index of the append
 -- each belongs to. No two appends of a group name the same stream (the
--- writer defers the second to the next group).
+-- writer defers the second to the next group). Actors come once each
+-- (p_actors), events name theirs by index (p_actor_of): PostgreSQL parses
+-- every jsonb value it is sent, and the events of a command share one.
 --
 -- Result, one row: per append whether it was written and the stream's
 -- version before it; base, the position before the first one written; and
@@ -42,6 +44,7 @@ CREATE FUNCTION append_group(
     p_schema_versions integer[],
     p_times           timestamptz[],
     p_actors          jsonb[],
+    p_actor_of        integer[],
     p_correlation_ids text[],
     p_causation_ids   text[],
     p_data            json[],
@@ -63,7 +66,8 @@ BEGIN
     -- Plain expressions, not queries; a larger group's remaining check is
     -- folded into its statement 2.
     IF cardinality(p_streams) IS DISTINCT FROM cardinality(p_expected)
-       OR cardinality(p_append_of) IS DISTINCT FROM v_reserved THEN
+       OR cardinality(p_append_of) IS DISTINCT FROM v_reserved
+       OR cardinality(p_actor_of) IS DISTINCT FROM v_reserved THEN
         RAISE EXCEPTION 'append_group: inconsistent arguments' USING ERRCODE = '22023';
     END IF;
 
@@ -86,10 +90,10 @@ BEGIN
         INSERT INTO events (position, id, stream, version, type, schema_version, time, actor,
                             correlation_id, causation_id, data)
         SELECT base + x.n, x.id, p_streams[1], v_current + x.n, x.type, x.schema_version, x.time,
-               x.actor, x.correlation_id, x.causation_id, x.data
-        FROM unnest(p_ids, p_types, p_schema_versions, p_times, p_actors, p_correlation_ids,
+               p_actors[x.actor_of], x.correlation_id, x.causation_id, x.data
+        FROM unnest(p_ids, p_types, p_schema_versions, p_times, p_actor_of, p_correlation_ids,
                     p_causation_ids, p_data)
-             WITH ORDINALITY AS x(id, type, schema_version, time, actor, correlation_id,
+             WITH ORDINALITY AS x(id, type, schema_version, time, actor_of, correlation_id,
                                   causation_id, data, n);
         GET DIAGNOSTICS written = ROW_COUNT;
         PERFORM pg_notify(p_channel, (base + written)::text);
@@ -109,12 +113,16 @@ BEGIN
         SELECT base + ROW_NUMBER() OVER (ORDER BY x.append_of, x.n),
                x.id, c.stream,
                c.current + ROW_NUMBER() OVER (PARTITION BY x.append_of ORDER BY x.n),
-               x.type, x.schema_version, x.time, x.actor, x.correlation_id, x.causation_id, x.data
-        FROM unnest(p_append_of, p_ids, p_types, p_schema_versions, p_times, p_actors,
+               x.type, x.schema_version, x.time, ac.actor, x.correlation_id, x.causation_id, x.data
+        FROM unnest(p_append_of, p_ids, p_types, p_schema_versions, p_times, p_actor_of,
                     p_correlation_ids, p_causation_ids, p_data)
-             WITH ORDINALITY AS x(append_of, id, type, schema_version, time, actor,
+             WITH ORDINALITY AS x(append_of, id, type, schema_version, time, actor_of,
                                   correlation_id, causation_id, data, n)
         JOIN checked c ON c.idx = x.append_of
+        -- A join, not p_actors[x.actor_of]: subscripting walks the array,
+        -- and a large group has as many actors as appends. LEFT: an index
+        -- out of range inserts NULL, which the NOT NULL column refuses.
+        LEFT JOIN unnest(p_actors) WITH ORDINALITY AS ac(actor, k) ON ac.k = x.actor_of
         WHERE c.ok
         RETURNING 1
     )
