@@ -356,3 +356,73 @@ func (r *sub) stop() error {
 	})
 	return r.err
 }
+
+// TestAppendCancelledWhileWaiting: appends whose context ends while they
+// wait for the positions lock (here held by another connection) return the
+// context's error, whether the caller sent its call itself (the writer idle)
+// or queued it for the writer. The caller's own call is cancelled with it;
+// a queued one the writer already sent may still be written (as documented)
+// once the lock is free. Either way positions stay gap-free.
+func TestAppendCancelledWhileWaiting(t *testing.T) {
+	ctx := testContext(t)
+	dsn := requireServer(t)
+	schema := newSchema(t, dsn)
+	s := open(t, dsn, postgres.WithSchema(schema), postgres.WithMigrate())
+	closeOnCleanup(t, s)
+	if _, err := s.Append(ctx, "a", eventstore.ExpectNoStream, []events.Envelope{event(0)}); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Close(ctx) }()
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT FROM `+pgx.Identifier{schema, "positions"}.Sanitize()+` FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+
+	// Two at once: the first finds the writer idle and sends its own call,
+	// the second queues behind it and goes in the writer's next group.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() {
+			actx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			_, errs[i] = s.Append(actx, fmt.Sprintf("s%d", i), eventstore.ExpectNoStream, []events.Envelope{event(i)})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("append %d: err = %v, want context.DeadlineExceeded", i, err)
+		}
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "b", eventstore.ExpectNoStream, []events.Envelope{event(9)}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.ReadAll(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := map[string]bool{}
+	for i, e := range all {
+		if e.Position != int64(i+1) {
+			t.Fatalf("position %d at index %d, want %d (no gaps)", e.Position, i, i+1)
+		}
+		written[e.Stream] = true
+	}
+	if written["s0"] && written["s1"] {
+		t.Errorf("both cancelled appends were written; the one its caller sent must have been cancelled")
+	}
+	if h, err := s.Head(ctx); err != nil || h != int64(len(all)) {
+		t.Errorf("Head = %d, %v; want %d", h, err, len(all))
+	}
+}
