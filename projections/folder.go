@@ -116,6 +116,11 @@ func (f *folder) write(w *writeTx, graphs []*graph) ([]map[rowKey]uint64, error)
 			return nil, err
 		}
 	}
+	// Graphs are distinct here, not across calls (a replay folds pages in
+	// one transaction): what was batched goes now.
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
 	return sums, nil
 }
 
