@@ -120,17 +120,20 @@ func dumpReadModel(t *testing.T, rm *ReadModel) map[string][]string {
 			if err := rows.Scan(ptrs...); err != nil {
 				t.Fatal(err)
 			}
-			parts := make([]string, len(cols))
+			parts := make([]string, 0, len(cols))
 			for i, v := range vals {
+				if cols[i] == "docb" { // PostgreSQL's parsed copy of doc
+					continue
+				}
 				switch v := v.(type) {
 				case nil:
-					parts[i] = cols[i] + "=NULL"
+					parts = append(parts, cols[i]+"=NULL")
 				case []byte:
-					parts[i] = fmt.Sprintf("%s=%q", cols[i], v)
+					parts = append(parts, fmt.Sprintf("%s=%q", cols[i], v))
 				case string:
-					parts[i] = fmt.Sprintf("%s=%q", cols[i], v)
+					parts = append(parts, fmt.Sprintf("%s=%q", cols[i], v))
 				default:
-					parts[i] = fmt.Sprintf("%s=%v", cols[i], v)
+					parts = append(parts, fmt.Sprintf("%s=%v", cols[i], v))
 				}
 			}
 			out[view] = append(out[view], strings.Join(parts, " "))

@@ -285,7 +285,7 @@ func (r *replay) prepare(ctx context.Context) error {
 		r.next[i] = r.cur[i] + 1
 		for _, t := range tablesOf(i) {
 			to[t] = physical(t, r.next[i])
-			stmts = append(stmts, r.db.d.ddl(createTable(t, r.next[i])))
+			stmts = append(stmts, r.db.d.createTable(t, r.next[i]))
 		}
 	}
 	r.created = true
@@ -465,7 +465,13 @@ func (r *replay) index(ctx context.Context) error {
 			continue
 		}
 		for _, t := range tablesOf(i) {
-			for _, s := range indexStatements(t, r.next[i]) {
+			stmts := indexStatements(t, r.next[i])
+			if r.db.d.numbered {
+				// The planner's statistics of the new tables: without them
+				// (autovacuum off, or not round yet) it may pick a scan.
+				stmts = append(stmts, `ANALYZE `+physical(t, r.next[i]))
+			}
+			for _, s := range stmts {
 				if err := r.inTx(ctx, []string{s}); err != nil {
 					return fmt.Errorf("projections: replay: %w", err)
 				}

@@ -236,7 +236,7 @@ func migrate(ctx context.Context, c db) error {
 			}
 		}
 		for _, tb := range tablesOf(i) {
-			stmts := append([]string{d.ddl(createTable(tb, gens[i]))}, indexStatements(tb, gens[i])...)
+			stmts := append([]string{d.createTable(tb, gens[i])}, indexStatements(tb, gens[i])...)
 			stmts = append(stmts, d.createViewIfMissing(tb, gens[i]))
 			if err := execAll(ctx, t, stmts); err != nil {
 				return fmt.Errorf("projections: create schema: %w", err)
