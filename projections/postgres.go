@@ -25,7 +25,8 @@ type PostgresConfig struct {
 	// MaxConns bounds the pool (default 8).
 	MaxConns int32
 	// PollInterval: how often the checkpoint is re-read when no
-	// notification came (a lost LISTEN connection); default 500ms.
+	// notification came (a lost LISTEN connection, one not yet up); default
+	// 100ms: one indexed read, and the bound on a missed notification.
 	PollInterval time.Duration
 	Log          *slog.Logger
 }
@@ -48,7 +49,7 @@ func (c *PostgresConfig) setDefaults() error {
 		c.MaxConns = 8
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = 500 * time.Millisecond
+		c.PollInterval = 100 * time.Millisecond
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
