@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
 	"github.com/octavia-es/octavia-es/commands/loadbalancer"
 	"github.com/octavia-es/octavia-es/events"
 	"github.com/octavia-es/octavia-es/projections"
 	"github.com/octavia-es/octavia-es/projections/history"
+	"github.com/octavia-es/octavia-es/projections/history/historytest"
 )
 
 // aliveLoadBalancers folds every stream of the store: the ids a read model
@@ -194,5 +197,73 @@ func TestReplayProgressRendering(t *testing.T) {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q", n, got)
 		}
+	}
+}
+
+// TestReplayCommandPostgres: with a configuration naming the PostgreSQL
+// store (read_model.driver auto), `octavia-es replay` rebuilds the shared
+// PostgreSQL read model from the PostgreSQL store, lists what the events
+// hold, and a second run switches to the next generation.
+func TestReplayCommandPostgres(t *testing.T) {
+	ctx := context.Background()
+	dsn, schema := pgSchema(t)
+	if code, _, errs := runCLI("migrate", "--postgres-dsn", dsn, "--postgres-schema", schema); code != 0 {
+		t.Fatalf("migrate: %d %s", code, errs)
+	}
+	store, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	h := loadbalancer.NewHandler(store, events.NewRegistry(), nil)
+	if _, err := historytest.Run(ctx, h, rand.New(rand.NewPCG(2, 2)), historytest.Options{LoadBalancers: 4, Steps: 60}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := store.ReadAll(ctx, 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, env := range all {
+		id := history.LoadBalancerOf(env)
+		if slices.Contains(want, id) {
+			continue
+		}
+		if s, err := h.Load(ctx, id); err != nil {
+			t.Fatal(err)
+		} else if s.Alive() {
+			want = append(want, id)
+		}
+	}
+	slices.Sort(want)
+	if len(want) == 0 {
+		t.Fatal("no load balancer alive: the test would be weak")
+	}
+	env := []string{"OCTAVIA_ES_STORE_DRIVER=postgres", "OCTAVIA_ES_STORE_POSTGRES_DSN=" + dsn, "OCTAVIA_ES_STORE_POSTGRES_SCHEMA=" + schema}
+	for gen := 2; gen <= 3; gen++ {
+		var out, errs bytes.Buffer
+		if code := run(ctx, []string{"replay"}, env, &out, &errs); code != 0 {
+			t.Fatalf("replay: %d %s", code, errs.String())
+		}
+		if !strings.Contains(out.String(), fmt.Sprintf("generations loadbalancers=%d", gen)) {
+			t.Errorf("replay %d: %q", gen, out.String())
+		}
+	}
+	rm, err := projections.OpenPostgres(ctx, projections.PostgresConfig{DSN: dsn, Schema: schema + "_read_model"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	page, err := rm.ListLoadBalancers(ctx, projections.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, lb := range page.Items {
+		got = append(got, lb.ID)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("the PostgreSQL read model lists %v, want %v", got, want)
 	}
 }

@@ -20,7 +20,7 @@ import (
 
 // pgSchema returns the test PostgreSQL's DSN (OCTAVIA_ES_TEST_POSTGRES
 // overrides; skipped when unreachable unless CI=true) and a throwaway
-// schema name, dropped at cleanup.
+// schema name, dropped at cleanup with its read model's (<schema>_read_model).
 func pgSchema(t *testing.T) (dsn, schema string) {
 	t.Helper()
 	dsn = os.Getenv("OCTAVIA_ES_TEST_POSTGRES")
@@ -44,7 +44,9 @@ func pgSchema(t *testing.T) (dsn, schema string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if conn, err := pgx.Connect(ctx, dsn); err == nil {
-			_, _ = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+			for _, s := range []string{schema, schema + "_read_model"} {
+				_, _ = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{s}.Sanitize()+" CASCADE")
+			}
 			_ = conn.Close(ctx)
 		}
 	})
