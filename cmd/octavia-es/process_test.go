@@ -141,9 +141,20 @@ func TestMigratePostgresIsIdempotent(t *testing.T) {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	schema := "es_migrate_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_read_model CASCADE")
+	t.Cleanup(func() { // conn is closed by then: a connection of its own
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer c.Close(ctx)
+		for _, s := range []string{schema, schema + "_read_model"} {
+			if _, err := c.Exec(ctx, "DROP SCHEMA IF EXISTS "+s+" CASCADE"); err != nil {
+				t.Errorf("drop schema %s: %v", s, err)
+			}
+		}
 	})
 
 	for i := range 2 {
