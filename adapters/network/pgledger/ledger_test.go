@@ -200,6 +200,18 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 	if applied != 1 || created != 1 {
 		t.Fatalf("%d migrations applied across concurrent runs, want 1: %+v", applied, results)
 	}
+	// The records, as an older build wrote and reads them: version 1, once.
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var records string
+	err = conn.QueryRow(ctx, `SELECT string_agg(version || ' ' || name, ', ' ORDER BY version) FROM `+
+		pgx.Identifier{schema, "vip_ledger_migrations"}.Sanitize()).Scan(&records)
+	if err != nil || records != "1 0001_vip_allocations" {
+		t.Fatalf("vip_ledger_migrations holds %q, %v; want 1 0001_vip_allocations", records, err)
+	}
 	seeded := false
 	res, err := open(t, dsn, schema).Migrate(ctx, func(context.Context) ([]pgledger.Hold, error) {
 		seeded = true

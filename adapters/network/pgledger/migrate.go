@@ -4,16 +4,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"hash/fnv"
-	"io/fs"
 	"net/netip"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/octavia-es/octavia-es/adapters/internal/pgmigrate"
 	"github.com/octavia-es/octavia-es/adapters/network"
 )
 
@@ -25,45 +20,10 @@ var migrationFiles embed.FS
 // (octavia-es puts it there), and the two number their files apart.
 const migrationsTable = "vip_ledger_migrations"
 
-// migration is one numbered file of migrations/ (NNNN_name.sql).
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded files in version order and checks the
-// numbering is 1, 2, 3… with no gap or duplicate.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		if !ok {
-			return nil, fmt.Errorf("migration %s: want NNNN_name.sql", base)
-		}
-		v, err := strconv.Atoi(num)
-		if err != nil || v < 1 {
-			return nil, fmt.Errorf("migration %s: bad version number %q", base, num)
-		}
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: strings.TrimSuffix(base, ".sql"), sql: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d (numbers must run 1, 2, 3… without gaps)", m.name, m.version, i+1)
-		}
-	}
-	return out, nil
-}
+// migrateLockPurpose keys the advisory lock of Migrate with the schema name
+// (not the event store's lock: each runs its own transaction). Never change
+// it, or an older build could migrate at once.
+const migrateLockPurpose = "octavia-es/network/pgledger/migrate"
 
 // Hold is a VIP a load balancer held before the ledger existed.
 type Hold struct {
@@ -96,68 +56,25 @@ type MigrateResult struct {
 // process sees the new table without them.
 func (l *Ledger) Migrate(ctx context.Context, seed Seed) (MigrateResult, error) {
 	var res MigrateResult
-	migs, err := loadMigrations(migrationFiles)
+	migs, err := pgmigrate.Load(migrationFiles, "migrations")
 	if err != nil {
 		return res, fmt.Errorf("network/pgledger: migrate: %w", err)
 	}
-	schema := pgx.Identifier{l.schema}.Sanitize()
-	err = pgx.BeginFunc(ctx, l.pool, func(tx pgx.Tx) error {
-		res = MigrateResult{} // BeginFunc runs this once, but keep it honest
-		// Taken before CREATE SCHEMA: two processes creating it at once
-		// would otherwise fail on pg_namespace's unique index.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey(l.schema)); err != nil {
-			return fmt.Errorf("lock: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
-			return fmt.Errorf("create schema: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+schema); err != nil {
-			return fmt.Errorf("search_path: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+migrationsTable+` (
-			version    integer     PRIMARY KEY,
-			name       text        NOT NULL,
-			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-			return fmt.Errorf("create %s: %w", migrationsTable, err)
-		}
-		rows, err := tx.Query(ctx, `SELECT version FROM `+migrationsTable)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", migrationsTable, err)
-		}
-		have, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-		if err != nil {
-			return fmt.Errorf("read %s: %w", migrationsTable, err)
-		}
-		done := make(map[int]bool, len(have))
-		for _, v := range have {
-			done[int(v)] = true
-		}
-		for _, m := range migs {
-			if done[m.version] {
-				continue
+	plan := pgmigrate.Plan{Schema: l.schema, Table: migrationsTable, LockPurpose: migrateLockPurpose, Migrations: migs}
+	if seed != nil {
+		plan.OnCreate = func(ctx context.Context, tx pgx.Tx) error {
+			holds, err := seed(ctx)
+			if err != nil {
+				return fmt.Errorf("seed: %w", err)
 			}
-			// No arguments: pgx sends it over the simple protocol, which
-			// runs a file of several statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO `+migrationsTable+` (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-				return fmt.Errorf("%s: record: %w", m.name, err)
-			}
-			res.Applied = append(res.Applied, m.name)
+			return insertSeed(ctx, tx, holds, &res)
 		}
-		if res.Created = !done[1]; seed == nil || !res.Created {
-			return nil
-		}
-		holds, err := seed(ctx)
-		if err != nil {
-			return fmt.Errorf("seed: %w", err)
-		}
-		return insertSeed(ctx, tx, holds, &res)
-	})
+	}
+	applied, err := pgmigrate.Apply(ctx, l.pool, plan)
 	if err != nil {
 		return MigrateResult{}, fmt.Errorf("network/pgledger: migrate schema %s: %w", l.schema, err)
 	}
+	res.Applied, res.Created = applied.Applied, applied.Created
 	for _, name := range res.Applied {
 		l.log.InfoContext(ctx, "network/pgledger: applied migration", "schema", l.schema, "migration", name)
 	}
@@ -188,12 +105,4 @@ func insertSeed(ctx context.Context, tx pgx.Tx, holds []Hold, res *MigrateResult
 		}
 	}
 	return nil
-}
-
-// migrateLockKey is the advisory lock of one schema's ledger migrations
-// (not the event store's: each runs its own transaction).
-func migrateLockKey(schema string) int64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte("octavia-es/network/pgledger/migrate\x00" + schema))
-	return int64(h.Sum64()) //nolint:gosec // a lock key: wrapping is fine
 }
