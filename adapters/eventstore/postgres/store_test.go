@@ -412,15 +412,14 @@ func TestAppendCancelledWhileWaiting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	written := map[string]bool{}
+	// Whether a cancelled append was written is not known to its caller
+	// (pgx sends PostgreSQL a cancel request; a backend that gets the lock
+	// before that request arrives commits), so only what must hold either
+	// way is checked: no gap, and Head at the last position.
 	for i, e := range all {
 		if e.Position != int64(i+1) {
 			t.Fatalf("position %d at index %d, want %d (no gaps)", e.Position, i, i+1)
 		}
-		written[e.Stream] = true
-	}
-	if written["s0"] && written["s1"] {
-		t.Errorf("both cancelled appends were written; the one its caller sent must have been cancelled")
 	}
 	if h, err := s.Head(ctx); err != nil || h != int64(len(all)) {
 		t.Errorf("Head = %d, %v; want %d", h, err, len(all))
