@@ -2,16 +2,13 @@ package projections
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 )
 
 // onPostgres is the test that runs the read model's tests again on
@@ -22,7 +19,7 @@ const onPostgres = "TestOnPostgres"
 // against a PostgreSQL read model (each in a schema of its own): one
 // behaviour, two engines.
 func TestOnPostgres(t *testing.T) {
-	requirePostgres(t)
+	pgtest.Require(t)
 	for name, test := range map[string]func(*testing.T){
 		"ListFilters": TestListFilters, "ListInvalidQueries": TestListInvalidQueries, "ListSort": TestListSort,
 		"ListPagination": TestListPagination, "PageReverseWithoutMarker": TestPageReverseWithoutMarkerIsTheFirstPage,
@@ -38,60 +35,16 @@ func TestOnPostgres(t *testing.T) {
 	}
 }
 
-const defaultTestDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func testDSN() string {
-	if dsn := os.Getenv("OCTAVIA_ES_TEST_POSTGRES"); dsn != "" {
-		return dsn
-	}
-	return defaultTestDSN
-}
-
-// requirePostgres skips without a reachable server, except under CI
-// (CI=true), where PostgreSQL must be there.
-func requirePostgres(t testing.TB) string {
-	t.Helper()
-	dsn := testDSN()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable (CI=true, so not skipping): %v", err)
-		}
-		t.Skipf("no PostgreSQL at %s (set OCTAVIA_ES_TEST_POSTGRES): %v", dsn, err)
-	}
-	_ = conn.Close(ctx)
-	return dsn
-}
-
-// newTestSchema names a schema for this test only, dropped at cleanup
-// (registered first, so it runs after the read models are closed).
+// newTestSchema names a schema for this test only (prefix rm_test_),
+// dropped at cleanup after the read models opened on it are closed.
 func newTestSchema(t testing.TB) string {
 	t.Helper()
-	dsn := requirePostgres(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "rm_test_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer func() { _ = conn.Close(ctx) }()
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
+	return pgtest.Schema(t, pgtest.Require(t), "rm_test_")
 }
 
 func openPostgresTest(t testing.TB, schema string) *ReadModel {
 	t.Helper()
-	rm, err := OpenPostgres(context.Background(), PostgresConfig{DSN: testDSN(), Schema: schema, PollInterval: 50 * time.Millisecond})
+	rm, err := OpenPostgres(context.Background(), PostgresConfig{DSN: pgtest.DSN(), Schema: schema, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +126,7 @@ func TestPostgresMatchesSQLite(t *testing.T) {
 	want := dumpReadModel(t, e.rm)
 	assertSameRows(t, "PostgreSQL vs SQLite", dumpReadModel(t, pg), want)
 
-	res, err := ReplayPostgres(ctx, PostgresConfig{DSN: testDSN(), Schema: e.schema}, e.store, e.reg, ReplayOptions{})
+	res, err := ReplayPostgres(ctx, PostgresConfig{DSN: pgtest.DSN(), Schema: e.schema}, e.store, e.reg, ReplayOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +211,7 @@ func TestPostgresReopenKeepsCheckpoint(t *testing.T) {
 // PostgreSQL identifiers.
 func TestPostgresSchemaName(t *testing.T) {
 	for _, s := range []string{"Bad", "x-y", strings.Repeat("a", 64), "1abc"} {
-		if _, err := OpenPostgres(context.Background(), PostgresConfig{DSN: testDSN(), Schema: s}); err == nil {
+		if _, err := OpenPostgres(context.Background(), PostgresConfig{DSN: pgtest.DSN(), Schema: s}); err == nil {
 			t.Errorf("schema %q accepted", s)
 		}
 	}

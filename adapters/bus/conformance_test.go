@@ -20,13 +20,14 @@ import (
 	"github.com/octavia-es/octavia-es/adapters/bus/bustest"
 	busnats "github.com/octavia-es/octavia-es/adapters/bus/nats"
 	buspg "github.com/octavia-es/octavia-es/adapters/bus/postgres"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 )
 
 // Servers of the machine (override with the environment).
 var (
 	natsURL     = envOr("OCTAVIA_ES_TEST_NATS", "nats://127.0.0.1:4222")
 	amqpURL     = envOr("OCTAVIA_ES_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/")
-	postgresURL = envOr("OCTAVIA_ES_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	postgresURL = pgtest.DSN()
 )
 
 func envOr(k, def string) string {

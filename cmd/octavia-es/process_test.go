@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -13,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 )
 
 // TestSplitProcesses: api, worker and health-manager run as separate
@@ -121,41 +121,18 @@ func TestMigrateSQLiteIsIdempotent(t *testing.T) {
 }
 
 // TestMigratePostgresIsIdempotent: against the machine's PostgreSQL
-// (OCTAVIA_ES_TEST_POSTGRES overrides; skipped when unreachable unless
-// CI=true), in a throwaway schema: twice, then the tables are there.
+// (pgtest.Require: skipped when unreachable unless CI=true), in a
+// throwaway schema: twice, then the tables are there.
 func TestMigratePostgresIsIdempotent(t *testing.T) {
-	dsn := os.Getenv("OCTAVIA_ES_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
+	dsn := pgtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable (CI=true, so not skipping): %v", err)
-		}
-		t.Skipf("no PostgreSQL at %s: %v", dsn, err)
+		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema := "es_migrate_" + hex.EncodeToString(b)
-	t.Cleanup(func() { // conn is closed by then: a connection of its own
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		for _, s := range []string{schema, schema + "_read_model"} {
-			if _, err := c.Exec(ctx, "DROP SCHEMA IF EXISTS "+s+" CASCADE"); err != nil {
-				t.Errorf("drop schema %s: %v", s, err)
-			}
-		}
-	})
+	schema := pgtest.Schema(t, dsn, "es_migrate_", "_read_model")
 
 	for i := range 2 {
 		var out, errs strings.Builder

@@ -2,55 +2,26 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
 	"github.com/octavia-es/octavia-es/adapters/network"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 	"github.com/octavia-es/octavia-es/events"
 )
 
-// pgSchema returns the test PostgreSQL's DSN (OCTAVIA_ES_TEST_POSTGRES
-// overrides; skipped when unreachable unless CI=true) and a throwaway
-// schema name, dropped at cleanup with its read model's (<schema>_read_model).
+// pgSchema returns the test PostgreSQL's DSN (pgtest.Require: skipped
+// without one, except under CI=true) and a throwaway schema name, dropped at
+// cleanup with its read model's (<schema>_read_model).
 func pgSchema(t *testing.T) (dsn, schema string) {
 	t.Helper()
-	dsn = os.Getenv("OCTAVIA_ES_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable (CI=true, so not skipping): %v", err)
-		}
-		t.Skipf("no PostgreSQL at %s: %v", dsn, err)
-	}
-	_ = conn.Close(ctx)
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema = "vip_ledger_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, dsn); err == nil {
-			for _, s := range []string{schema, schema + "_read_model"} {
-				_, _ = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{s}.Sanitize()+" CASCADE")
-			}
-			_ = conn.Close(ctx)
-		}
-	})
-	return dsn, schema
+	dsn = pgtest.Require(t)
+	return dsn, pgtest.Schema(t, dsn, "vip_ledger_", "_read_model")
 }
 
 func migrate(t *testing.T, dsn, schema string) string {
@@ -73,13 +44,12 @@ func postgresConfig(dsn, schema, networkDriver string) Config {
 // two processes hold VIPs in the one ledger of the store's schema; the
 // processes refuse to start before migrate.
 func TestSharedVIPLedger(t *testing.T) {
-	dsn, schema := pgSchema(t)
+	dsn := pgtest.Require(t)
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	for _, driver := range []string{"noop", "local"} {
 		t.Run(driver, func(t *testing.T) {
-			cfg := postgresConfig(dsn, schema+"_"+driver, driver)
-			t.Cleanup(func() { dropSchema(dsn, cfg.Store.PostgresSchema) })
+			cfg := postgresConfig(dsn, pgtest.Schema(t, dsn, "vip_ledger_"+driver+"_"), driver)
 			if _, err := openDrivers(ctx, cfg, log); err == nil || !strings.Contains(err.Error(), "octavia-es migrate") {
 				t.Fatalf("openDrivers before migrate: %v, want one naming octavia-es migrate", err)
 			}
@@ -121,15 +91,6 @@ func TestSharedVIPLedger(t *testing.T) {
 	defer d.close()
 	if d.sharedVIPs {
 		t.Fatal("sharedVIPs true with the SQLite store")
-	}
-}
-
-func dropSchema(dsn, schema string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if conn, err := pgx.Connect(ctx, dsn); err == nil {
-		_, _ = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-		_ = conn.Close(ctx)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -21,27 +20,9 @@ import (
 	buspg "github.com/octavia-es/octavia-es/adapters/bus/postgres"
 	"github.com/octavia-es/octavia-es/adapters/eventstore"
 	espg "github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 	"github.com/octavia-es/octavia-es/events"
 )
-
-func dsn(t *testing.T) string {
-	t.Helper()
-	d := os.Getenv("OCTAVIA_ES_TEST_POSTGRES")
-	if d == "" {
-		d = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, d)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable (CI=true: it must run): %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	_ = conn.Close(ctx)
-	return d
-}
 
 func throwaway() string {
 	b := make([]byte, 6)
@@ -110,7 +91,7 @@ func acquireAsync(l *buspg.Lease, ctx context.Context) <-chan grant {
 }
 
 func TestLeaseOneHolderAtATime(t *testing.T) {
-	d, name := dsn(t), throwaway()
+	d, name := pgtest.Require(t), throwaway()
 	a, b := fastLease(d, name), fastLease(d, name)
 	lostA, releaseA, err := a.Acquire(context.Background())
 	if err != nil {
@@ -146,7 +127,7 @@ func TestLeaseOneHolderAtATime(t *testing.T) {
 }
 
 func TestLeaseTakeoverWhenHolderConnectionDies(t *testing.T) {
-	d, name := dsn(t), throwaway()
+	d, name := pgtest.Require(t), throwaway()
 	a, b := fastLease(d, name), fastLease(d, name)
 	lostA, releaseA, err := a.Acquire(context.Background())
 	if err != nil {
@@ -238,21 +219,14 @@ func (r *recorder) covered(n int64) bool {
 // Every event must be published (duplicates allowed) and the checkpoint
 // must reach the head.
 func TestForwarderWithLeaseResumesWithoutLoss(t *testing.T) {
-	d := dsn(t)
-	schema := "bus_test_" + throwaway()
+	d := pgtest.Require(t)
+	schema := pgtest.Schema(t, d, "bus_test_")
 	ctx := context.Background()
 	store, err := espg.Open(ctx, d, espg.WithSchema(schema), espg.WithMigrate(), espg.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = store.Close()
-		conn, err := pgx.Connect(ctx, d)
-		if err == nil {
-			_, _ = conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
-			_ = conn.Close(ctx)
-		}
-	})
+	t.Cleanup(func() { _ = store.Close() })
 	name := "forwarder-" + throwaway()
 	rec := &recorder{seen: map[int64]int{}, by: map[string]int{}}
 	runCtx, stop := context.WithCancel(ctx)

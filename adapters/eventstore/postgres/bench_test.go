@@ -14,6 +14,7 @@ import (
 
 	"github.com/octavia-es/octavia-es/adapters/eventstore"
 	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 	"github.com/octavia-es/octavia-es/events"
 )
 
@@ -174,8 +175,8 @@ const plainInsert = `INSERT INTO plain_events (id, stream, version, type, schema
 func BenchmarkPlainInsert(b *testing.B) {
 	for _, sh := range benchShapes {
 		b.Run(fmt.Sprintf("batch=%d/writers=%d", sh.batch, sh.writers), func(b *testing.B) {
-			dsn := requireServer(b)
-			schema := newSchema(b, dsn)
+			dsn := pgtest.Require(b)
+			schema := pgtest.Schema(b, dsn, "es_test_")
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			cfg, err := pgxpool.ParseConfig(dsn)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/octavia-es/octavia-es/adapters/eventstore/eventstoretest"
 	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 	"github.com/octavia-es/octavia-es/events"
 )
 
@@ -65,8 +66,8 @@ type processes []*postgres.Store
 
 func openProcesses(t testing.TB, n int, setup, appendFn string) processes {
 	t.Helper()
-	dsn := requireServer(t)
-	schema := newSchema(t, dsn)
+	dsn := pgtest.Require(t)
+	schema := pgtest.Schema(t, dsn, "es_test_")
 	ps := make(processes, n)
 	for i := range ps {
 		opts := []postgres.Option{postgres.WithSchema(schema), postgres.WithMaxConns(2)}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/octavia-es/octavia-es/adapters/eventstore"
 	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 	"github.com/octavia-es/octavia-es/events"
 )
 
@@ -32,8 +33,8 @@ func testContext(t *testing.T) context.Context {
 // apply each migration once; a second Migrate changes nothing.
 func TestMigrate(t *testing.T) {
 	ctx := testContext(t)
-	dsn := requireServer(t)
-	schema := newSchema(t, dsn)
+	dsn := pgtest.Require(t)
+	schema := pgtest.Schema(t, dsn, "es_test_")
 	stores := make([]*postgres.Store, 4)
 	for i := range stores {
 		stores[i] = open(t, dsn, postgres.WithSchema(schema))
@@ -102,7 +103,7 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
-	dsn := requireServer(t)
+	dsn := pgtest.Require(t)
 	cases := []struct {
 		name    string
 		dsn     string
@@ -148,9 +149,8 @@ func TestOtherProcessAppendWakesSubscriber(t *testing.T) {
 	for _, suffix := range []string{"", "_" + strings.Repeat("x", 63-len("es_test_0123456789abcdef_"))} {
 		t.Run(fmt.Sprintf("schema name of %d bytes", len("es_test_0123456789abcdef")+len(suffix)), func(t *testing.T) {
 			ctx := testContext(t)
-			dsn := requireServer(t)
-			schema := newSchema(t, dsn) + suffix
-			t.Cleanup(func() { dropSchema(t, dsn, schema) })
+			dsn := pgtest.Require(t)
+			schema := pgtest.Schema(t, dsn, "es_test_", suffix) + suffix
 			a := open(t, dsn, postgres.WithSchema(schema), postgres.WithMigrate(), postgres.WithPollInterval(time.Hour))
 			closeOnCleanup(t, a)
 			b := open(t, dsn, postgres.WithSchema(schema))
@@ -185,8 +185,8 @@ func TestOtherProcessAppendWakesSubscriber(t *testing.T) {
 // reconnects, and appends made meanwhile are delivered without polling.
 func TestListenerReconnects(t *testing.T) {
 	ctx := testContext(t)
-	dsn := requireServer(t)
-	schema := newSchema(t, dsn)
+	dsn := pgtest.Require(t)
+	schema := pgtest.Schema(t, dsn, "es_test_")
 	a := open(t, dsn, postgres.WithSchema(schema), postgres.WithMigrate(), postgres.WithPollInterval(time.Hour))
 	closeOnCleanup(t, a)
 	b := open(t, dsn, postgres.WithSchema(schema))
@@ -365,8 +365,8 @@ func (r *sub) stop() error {
 // once the lock is free. Either way positions stay gap-free.
 func TestAppendCancelledWhileWaiting(t *testing.T) {
 	ctx := testContext(t)
-	dsn := requireServer(t)
-	schema := newSchema(t, dsn)
+	dsn := pgtest.Require(t)
+	schema := pgtest.Schema(t, dsn, "es_test_")
 	s := open(t, dsn, postgres.WithSchema(schema), postgres.WithMigrate())
 	closeOnCleanup(t, s)
 	if _, err := s.Append(ctx, "a", eventstore.ExpectNoStream, []events.Envelope{event(0)}); err != nil {

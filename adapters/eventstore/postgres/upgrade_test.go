@@ -13,6 +13,7 @@ import (
 
 	"github.com/octavia-es/octavia-es/adapters/eventstore"
 	"github.com/octavia-es/octavia-es/adapters/eventstore/postgres"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 	"github.com/octavia-es/octavia-es/events"
 )
 
@@ -24,8 +25,8 @@ import (
 // lock.
 func TestUpgradeFromAppendEvents(t *testing.T) {
 	ctx := testContext(t)
-	dsn := requireServer(t)
-	schema := newSchema(t, dsn)
+	dsn := pgtest.Require(t)
+	schema := pgtest.Schema(t, dsn, "es_test_")
 	s := open(t, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(8))
 	closeOnCleanup(t, s)
 	if err := postgres.MigrateTo(ctx, s, 2); err != nil {

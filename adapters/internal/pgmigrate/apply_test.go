@@ -1,12 +1,9 @@
 package pgmigrate_test
 
 import (
-	"cmp"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/octavia-es/octavia-es/adapters/internal/pgmigrate"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 )
 
 const lockPurpose = "octavia-es/pgmigrate/test"
@@ -236,39 +234,21 @@ func query[T any](t *testing.T, pool *pgxpool.Pool, sql string) []T {
 	return got
 }
 
-// testPool connects to the machine's PostgreSQL (OCTAVIA_ES_TEST_POSTGRES
-// overrides the DSN). Without one the test is skipped, except under CI
-// (CI=true), where PostgreSQL must be there.
+// testPool connects to the test PostgreSQL (pgtest.Require: skipped
+// without one, except under CI=true).
 func testPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	dsn := cmp.Or(os.Getenv("OCTAVIA_ES_TEST_POSTGRES"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-	defer cancel()
-	pool, err := pgxpool.New(context.Background(), dsn)
-	if err == nil {
-		if err = pool.Ping(ctx); err != nil {
-			pool.Close()
-		}
-	}
-	switch {
-	case err != nil && os.Getenv("CI") == "true":
-		t.Fatalf("PostgreSQL unreachable (CI=true, so not skipping): %v", err)
-	case err != nil:
-		t.Skipf("no PostgreSQL at %s (set OCTAVIA_ES_TEST_POSTGRES): %v", dsn, err)
+	pool, err := pgxpool.New(context.Background(), pgtest.Require(t))
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
 	return pool
 }
 
-// newSchema names a schema for this test only and drops it at cleanup
-// (before the pool closes: cleanups run last registered first).
+// newSchema names a schema for this test only (prefix pgmigrate_test_),
+// dropped at cleanup.
 func newSchema(t *testing.T, pool *pgxpool.Pool) string {
 	t.Helper()
-	schema := "pgmigrate_test_" + strings.ToLower(rand.Text()[:12])
-	t.Cleanup(func() {
-		if _, err := pool.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
+	return pgtest.Schema(t, pool.Config().ConnString(), "pgmigrate_test_")
 }

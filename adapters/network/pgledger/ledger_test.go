@@ -2,13 +2,9 @@ package pgledger_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,57 +13,11 @@ import (
 	"github.com/octavia-es/octavia-es/adapters/network/networktest"
 	"github.com/octavia-es/octavia-es/adapters/network/noop"
 	"github.com/octavia-es/octavia-es/adapters/network/pgledger"
+	"github.com/octavia-es/octavia-es/adapters/pgtest"
 )
 
-// defaultDSN is the machine's PostgreSQL (see .ci/run); OCTAVIA_ES_TEST_POSTGRES
-// overrides it. Every test works in a schema of its own, dropped at cleanup.
-const defaultDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// requireServer returns the DSN of a reachable server. Without one the test
-// is skipped, except under CI (CI=true), where PostgreSQL must be there.
-func requireServer(t testing.TB) string {
-	t.Helper()
-	dsn := defaultDSN
-	if v := os.Getenv("OCTAVIA_ES_TEST_POSTGRES"); v != "" {
-		dsn = v
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable (CI=true, so not skipping): %v", err)
-		}
-		t.Skipf("no PostgreSQL at %s (set OCTAVIA_ES_TEST_POSTGRES): %v", dsn, err)
-	}
-	_ = conn.Close(ctx)
-	return dsn
-}
-
-// newSchema names a schema for this test only and drops it at cleanup
-// (registered first, so it runs after the ledgers are closed).
-func newSchema(t testing.TB, dsn string) string {
-	t.Helper()
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema := "vip_test_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer func() { _ = conn.Close(ctx) }()
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
-}
-
-// open opens a ledger on schema, closed at cleanup.
+// open opens a ledger on schema, closed at cleanup. Every test works in a
+// schema of its own (pgtest.Schema, prefix vip_test_).
 func open(t testing.TB, dsn, schema string) *pgledger.Ledger {
 	t.Helper()
 	l, err := pgledger.Open(context.Background(), dsn, schema)
@@ -81,8 +31,8 @@ func open(t testing.TB, dsn, schema string) *pgledger.Ledger {
 // fresh returns a migrated ledger in a new schema.
 func fresh(t testing.TB) (l *pgledger.Ledger, dsn, schema string) {
 	t.Helper()
-	dsn = requireServer(t)
-	schema = newSchema(t, dsn)
+	dsn = pgtest.Require(t)
+	schema = pgtest.Schema(t, dsn, "vip_test_")
 	l = open(t, dsn, schema)
 	if _, err := l.Migrate(context.Background(), nil); err != nil {
 		t.Fatalf("Migrate: %v", err)
@@ -136,8 +86,8 @@ func TestShared(t *testing.T) {
 }
 
 func TestNotMigrated(t *testing.T) {
-	dsn := requireServer(t)
-	l := open(t, dsn, newSchema(t, dsn))
+	dsn := pgtest.Require(t)
+	l := open(t, dsn, pgtest.Schema(t, dsn, "vip_test_"))
 	ctx := context.Background()
 	if err := l.Check(ctx); !errors.Is(err, pgledger.ErrNotMigrated) {
 		t.Fatalf("Check: %v, want ErrNotMigrated", err)
@@ -159,8 +109,8 @@ func TestNotMigrated(t *testing.T) {
 
 func TestOpenRefuses(t *testing.T) {
 	tests := []struct{ name, dsn, schema string }{
-		{"empty schema", defaultDSN, ""},
-		{"long schema", defaultDSN, string(make([]byte, 64))},
+		{"empty schema", pgtest.DefaultDSN, ""},
+		{"long schema", pgtest.DefaultDSN, string(make([]byte, 64))},
 		{"bad dsn", "postgres://%zz", "s"},
 	}
 	for _, tt := range tests {
@@ -176,8 +126,8 @@ func TestOpenRefuses(t *testing.T) {
 // TestMigrateConcurrentAndIdempotent: processes migrating at once apply the
 // migration once; a later run applies nothing and seeds nothing.
 func TestMigrateConcurrentAndIdempotent(t *testing.T) {
-	dsn := requireServer(t)
-	schema := newSchema(t, dsn)
+	dsn := pgtest.Require(t)
+	schema := pgtest.Schema(t, dsn, "vip_test_")
 	ctx := context.Background()
 	results := make([]pgledger.MigrateResult, 4)
 	errs := make([]error, len(results))
@@ -225,8 +175,8 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 // TestSeed: the VIPs held before the ledger existed are in it when the
 // table appears; a second hold of one address (or port) is skipped.
 func TestSeed(t *testing.T) {
-	dsn := requireServer(t)
-	l := open(t, dsn, newSchema(t, dsn))
+	dsn := pgtest.Require(t)
+	l := open(t, dsn, pgtest.Schema(t, dsn, "vip_test_"))
 	ctx := context.Background()
 	vip := func(addr, port string) network.VIP {
 		return network.VIP{Address: addr, PortID: port, SubnetID: noop.DefaultSubnetID, NetworkID: noop.DefaultNetworkID}
@@ -258,7 +208,7 @@ func TestSeed(t *testing.T) {
 		t.Fatalf("new load balancer = %+v, %v; want 127.100.0.4 (.2 and .3 seeded)", fresh, err)
 	}
 	// A seed that fails leaves no table behind.
-	l2 := open(t, dsn, newSchema(t, dsn))
+	l2 := open(t, dsn, pgtest.Schema(t, dsn, "vip_test_"))
 	boom := errors.New("boom")
 	if _, err := l2.Migrate(ctx, func(context.Context) ([]pgledger.Hold, error) { return nil, boom }); !errors.Is(err, boom) {
 		t.Fatalf("Migrate with a failing seed: %v", err)
