@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -52,51 +51,10 @@ func openPostgresTest(t testing.TB, schema string) *ReadModel {
 	return rm
 }
 
-// dumpReadModel reads every row of every projected view and the
-// checkpoint, engine-neutral: table -> rows as "column=value" lists in
-// primary key order.
+// dumpReadModel is dumpRows of rm, whichever its engine.
 func dumpReadModel(t *testing.T, rm *ReadModel) map[string][]string {
 	t.Helper()
-	out := map[string][]string{}
-	for _, view := range append(projectedViews(), "checkpoint") {
-		rows, err := rm.read.QueryContext(context.Background(), `SELECT * FROM `+view+` ORDER BY 1`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			parts := make([]string, 0, len(cols))
-			for i, v := range vals {
-				if cols[i] == "docb" { // PostgreSQL's parsed copy of doc
-					continue
-				}
-				switch v := v.(type) {
-				case nil:
-					parts = append(parts, cols[i]+"=NULL")
-				case []byte:
-					parts = append(parts, fmt.Sprintf("%s=%q", cols[i], v))
-				case string:
-					parts = append(parts, fmt.Sprintf("%s=%q", cols[i], v))
-				default:
-					parts = append(parts, fmt.Sprintf("%s=%v", cols[i], v))
-				}
-			}
-			out[view] = append(out[view], strings.Join(parts, " "))
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-	}
-	return out
+	return dumpRows(t, rm.read)
 }
 
 // pgEnv: a random workload of the real aggregate on a SQLite event store,
