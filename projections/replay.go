@@ -292,7 +292,7 @@ func (r *replay) prepare(ctx context.Context) error {
 	if err := r.inTx(ctx, stmts); err != nil {
 		return fmt.Errorf("projections: replay: create tables: %w", err)
 	}
-	return r.sink.stmts.prepare(ctx, r.db, to, false)
+	return r.sink.stmts.prepare(ctx, r.db, to)
 }
 
 // leftovers lists the tables of the replayed projections that are in no
@@ -525,12 +525,8 @@ func (r *replay) switchOver(ctx context.Context) (int64, error) {
 			return 0, fmt.Errorf("projections: replay: folded up to %d, past the checkpoint %d", r.pos, live)
 		}
 		position = r.pos
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO checkpoint (name, position) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET position = excluded.position`, checkpointName, position); err != nil {
-			return 0, fmt.Errorf("projections: replay: write checkpoint: %w", err)
-		}
-		if err := notifyCheckpoint(ctx, w.tx, position); err != nil {
-			return 0, err
+		if err := w.setCheckpoint(position); err != nil {
+			return 0, fmt.Errorf("projections: replay: %w", err)
 		}
 	}
 	var stmts []string

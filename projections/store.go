@@ -181,7 +181,7 @@ func (rm *ReadModel) prepareSink(ctx context.Context) error {
 	if err := rm.sink.stmts.close(); err != nil {
 		return fmt.Errorf("projections: close statements: %w", err)
 	}
-	if err := rm.sink.stmts.prepare(ctx, rm.write, targetsOf(gens), true); err != nil {
+	if err := rm.sink.stmts.prepare(ctx, rm.write, targetsOf(gens)); err != nil {
 		_ = rm.sink.stmts.close()
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"strconv"
 	"strings"
 )
 
@@ -30,7 +29,7 @@ type writeStmts struct {
 	upsert      [lastTable + 1]*sql.Stmt
 	deleteRow   [lastTable + 1]*sql.Stmt
 	deleteGraph [lastTable + 1]*sql.Stmt
-	checkpoint  *sql.Stmt // nil: the sink writes no checkpoint
+	checkpoint  *sql.Stmt // the projector's and a replay's switch (PostgreSQL: with its notification)
 	// arrays: the statements take one array per column and write every
 	// row of a flush at once (PostgreSQL, see rowBatch); else one row each.
 	arrays bool
@@ -54,7 +53,7 @@ func (w *writeStmts) match(col string) string {
 	return col + " = ANY(?::text[])"
 }
 
-func (w *writeStmts) prepare(ctx context.Context, c db, to targets, checkpoint bool) error {
+func (w *writeStmts) prepare(ctx context.Context, c db, to targets) error {
 	w.arrays = c.d.numbered
 	prep := func(dst **sql.Stmt, q string) error {
 		s, err := c.PrepareContext(ctx, q)
@@ -115,9 +114,6 @@ func (w *writeStmts) prepare(ctx context.Context, c db, to targets, checkpoint b
 		if err := prep(&w.deleteGraph[tAmphorae], `DELETE FROM `+name+` WHERE `+w.match("loadbalancer_id")); err != nil {
 			return err
 		}
-	}
-	if !checkpoint {
-		return nil
 	}
 	if c.d.numbered { // and tell the other processes, in the same round trip
 		return prep(&w.checkpoint, `WITH c AS (INSERT INTO checkpoint (name, position) VALUES (?, ?)
@@ -287,10 +283,10 @@ type rowBatch struct {
 func newRowBatch() *rowBatch { return &rowBatch{graphs: map[string]bool{}} }
 
 // flush sends the batched writes: deletes first (a graph cleared is then
-// written again), then upserts. A no-op without a batch.
+// written again), then upserts. A no-op without a batch or with an empty one.
 func (w *writeTx) flush() error {
 	b := w.batch
-	if b == nil {
+	if b == nil || len(b.graphs) == 0 { // SQLite, or nothing written since
 		return nil
 	}
 	w.batch = newRowBatch()
@@ -355,9 +351,6 @@ func (w *writeTx) lockCheckpoint() (int64, error) {
 // setCheckpoint writes the checkpoint (after the batched rows), and on
 // PostgreSQL notifies it in the same statement.
 func (w *writeTx) setCheckpoint(position int64) error {
-	if w.stmts.checkpoint == nil {
-		return errors.New("projections: this writer keeps no checkpoint")
-	}
 	if err := w.flush(); err != nil {
 		return err
 	}
@@ -367,19 +360,6 @@ func (w *writeTx) setCheckpoint(position int64) error {
 	}
 	if err := w.exec(w.stmts.checkpoint, args...); err != nil {
 		return fmt.Errorf("projections: write checkpoint: %w", err)
-	}
-	return nil
-}
-
-// notifyCheckpoint tells the other processes of a PostgreSQL read model
-// that the checkpoint moved (delivered when the transaction commits, not
-// before); nothing on SQLite, whose read model is its process's own.
-func notifyCheckpoint(ctx context.Context, t tx, position int64) error {
-	if !t.d.numbered {
-		return nil
-	}
-	if _, err := t.ExecContext(ctx, `SELECT pg_notify(?, ?)`, t.d.channel(), strconv.FormatInt(position, 10)); err != nil {
-		return fmt.Errorf("projections: notify checkpoint: %w", err)
 	}
 	return nil
 }
